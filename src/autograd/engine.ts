@@ -1,0 +1,220 @@
+/**
+ * The backward walk: collect the graph reachable from the outputs, keep only nodes that lead
+ * to a wanted input, then visit nodes in reverse topological order summing incoming gradients,
+ * exactly once each (micrograd's walk, with PyTorch's bookkeeping).
+ */
+import { fmtShape, sameShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { LeafAccumulator, Node, type Edge } from './function.js';
+import { isAnomalyEnabled, setGradEnabled } from './grad-mode.js';
+
+type GraphNode = Node | LeafAccumulator;
+
+export interface BackwardOptions {
+  /** Keep saved tensors so the graph can be walked again (`retain_graph`). */
+  retainGraph?: boolean;
+  /** Record the backward ops so gradients are differentiable (`create_graph`). */
+  createGraph?: boolean;
+  /** Accumulate only into these tensors (`inputs=`). */
+  inputs?: Tensor | readonly Tensor[];
+}
+
+export interface GradOptions {
+  gradOutputs?: Tensor | readonly (Tensor | null)[] | null;
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  /** Return null for inputs the outputs do not depend on instead of throwing. */
+  allowUnused?: boolean;
+}
+
+function rootEdge(t: Tensor): GraphNode {
+  return t.gradFn ?? t.accumulator();
+}
+
+/** The default gradient of a root: ones for a scalar, an error otherwise (as PyTorch). */
+function defaultGrad(t: Tensor): Tensor {
+  if (t.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
+  return Tensor.onesLikeInternal(t);
+}
+
+function checkRoot(t: Tensor): void {
+  if (!t.requiresGrad) {
+    throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+  }
+}
+
+/**
+ * Core walk. `capture` maps graph nodes whose total incoming gradient the caller wants
+ * (autograd.grad) to slots; when absent, leaf gradients accumulate into `.grad`.
+ */
+function run(
+  roots: readonly Tensor[],
+  grads: readonly Tensor[],
+  opts: { retainGraph: boolean; createGraph: boolean; targets: Set<GraphNode> | null; capture: Map<GraphNode, Tensor | null> | null },
+): void {
+  // 1. Topological order (iterative DFS post-order) over the reachable graph.
+  const order: GraphNode[] = [];
+  const visited = new Set<GraphNode>();
+  const stack: [GraphNode, number][] = [];
+  for (const r of roots) {
+    const e = rootEdge(r);
+    if (visited.has(e)) continue;
+    visited.add(e);
+    stack.push([e, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [node, i] = top;
+      const next = node instanceof Node ? node.next : [];
+      if (i < next.length) {
+        top[1] = i + 1;
+        const child = next[i];
+        if (child && !visited.has(child)) {
+          visited.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(node);
+      }
+    }
+  }
+  // 2. Which nodes lead to something we want (post-order: children come first).
+  const useful = new Set<GraphNode>();
+  for (const node of order) {
+    if (node instanceof LeafAccumulator) {
+      if (!opts.targets || opts.targets.has(node)) useful.add(node);
+    } else if ((opts.targets?.has(node) ?? false) || node.next.some((c) => c && useful.has(c))) useful.add(node);
+  }
+  // 3. Walk in reverse topological order.
+  const pending = new Map<GraphNode, Tensor>();
+  const add = (node: GraphNode, g: Tensor) => {
+    const prev = pending.get(node);
+    pending.set(node, prev ? prev.add(g) : g);
+  };
+  roots.forEach((r, i) => add(rootEdge(r), grads[i]!));
+  setGradEnabled(opts.createGraph, () => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k]!;
+      let g = pending.get(node);
+      pending.delete(node);
+      if (!g || !useful.has(node)) {
+        if (node instanceof Node && !opts.retainGraph) node.release();
+        continue;
+      }
+      if (node instanceof LeafAccumulator) {
+        g = node.tensor.runHooks(g);
+        if (opts.capture) {
+          if (opts.capture.has(node)) opts.capture.set(node, g);
+        } else node.tensor.accumulateGrad(g, opts.createGraph);
+        continue;
+      }
+      for (const h of node.tensorHooks) g = h(g) ?? g;
+      if (node.retained) node.retained.accumulateGrad(g, opts.createGraph);
+      if (opts.capture?.has(node)) opts.capture.set(node, g);
+      const needs = node.next.map((c) => c !== null && useful.has(c));
+      if (!needs.some(Boolean)) {
+        if (!opts.retainGraph) node.release();
+        continue;
+      }
+      const inGrads = node.apply(g, needs);
+      if (!opts.retainGraph) node.release();
+      node.next.forEach((child, i) => {
+        const gi = inGrads[i];
+        if (!child || !needs[i] || !gi) return;
+        const meta = node.inputMeta[i]!;
+        if (!sameShape(gi.shape, meta.shape)) {
+          throw new Error(
+            `Function ${node.name} returned an invalid gradient at index ${i} - got ${fmtShape(gi.shape)} but expected shape compatible with ${fmtShape(meta.shape)}`,
+          );
+        }
+        if (isAnomalyEnabled() && gi.isnan().logicalOr(gi.isinf()).any().item()) {
+          throw new Error(`Function '${node.name}' returned nan values in its ${i}th output.`);
+        }
+        add(child, gi.dtype === meta.dtype ? gi : gi.to(meta.dtype));
+      });
+    }
+  });
+}
+
+function toList<T>(x: T | readonly T[]): T[] {
+  return Array.isArray(x) ? [...(x as readonly T[])] : [x as T];
+}
+
+/**
+ * Accumulate gradients of `tensors` into the `.grad` of the leaves they depend on
+ * (`torch.autograd.backward`).
+ */
+export function backward(
+  tensors: Tensor | readonly Tensor[],
+  gradTensors?: Tensor | readonly (Tensor | null | undefined)[] | null,
+  opts: BackwardOptions = {},
+): void {
+  const roots = toList(tensors);
+  const gl = gradTensors == null ? [] : toList(gradTensors as Tensor | readonly (Tensor | null | undefined)[]);
+  const grads = roots.map((r, i) => {
+    checkRoot(r);
+    const g = gl[i];
+    if (!g) return defaultGrad(r);
+    checkGradShape(r, g, i);
+    return g;
+  });
+  const createGraph = opts.createGraph ?? false;
+  let targets: Set<GraphNode> | null = null;
+  if (opts.inputs !== undefined) {
+    const ins = toList(opts.inputs);
+    if (ins.length === 0) throw new Error("'inputs' argument to backward() cannot be empty.");
+    targets = new Set();
+    for (const t of ins) {
+      if (!t.requiresGrad) throw new Error('One of the differentiated Tensors does not require grad');
+      // A non-leaf input gets its gradient retained, as PyTorch does for `inputs=`.
+      if (t.gradFn) t.retainGrad();
+      targets.add(rootEdge(t));
+    }
+  }
+  run(roots, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets, capture: null });
+}
+
+function checkGradShape(out: Tensor, g: Tensor, i: number): void {
+  if (!sameShape(out.shape, g.shape)) {
+    throw new Error(`Mismatch in shape: grad_output[${i}] has a shape of ${fmtShape(g.shape)} and output[${i}] has a shape of ${fmtShape(out.shape)}.`);
+  }
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs`, returned instead of accumulated
+ * (`torch.autograd.grad`).
+ * @example
+ * const [dx] = tg.autograd.grad(x.pow(3).sum(), [x], { createGraph: true });
+ */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = toList(outputs);
+  const ins = toList(inputs);
+  const gl = opts.gradOutputs == null ? [] : toList(opts.gradOutputs as Tensor | readonly (Tensor | null)[]);
+  const grads = outs.map((o, i) => {
+    checkRoot(o);
+    const g = gl[i];
+    if (!g) return defaultGrad(o);
+    checkGradShape(o, g, i);
+    return g;
+  });
+  const capture = new Map<GraphNode, Tensor | null>();
+  const slots = ins.map((t) => {
+    if (!t.requiresGrad) throw new Error('One of the differentiated Tensors does not require grad');
+    const e = rootEdge(t);
+    capture.set(e, null);
+    return e;
+  });
+  const createGraph = opts.createGraph ?? false;
+  run(outs, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets: new Set(slots), capture });
+  return slots.map((e, i) => {
+    const g = capture.get(e) ?? null;
+    if (!g && !opts.allowUnused) {
+      throw new Error(
+        `One of the differentiated Tensors (input ${i}) appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.`,
+      );
+    }
+    return g;
+  });
+}
+
+export type { Edge };

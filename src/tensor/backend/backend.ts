@@ -1,0 +1,61 @@
+/**
+ * The narrow interface between tensors and kernels. Backends see storage plus layout, never
+ * tensors, graphs or gradients; they assume valid input (the Tensor layer validates).
+ */
+import type { DType, TypedArray } from '../dtype.js';
+import type { Layout } from '../shape.js';
+
+export type Device = 'cpu' | 'gpu';
+
+/** A flat block of elements. `version` counts in-place writes (PyTorch's version counter). */
+export interface Storage {
+  readonly data: TypedArray;
+  readonly device: Device;
+  version: number;
+}
+
+/** What a kernel reads: storage, layout and dtype. A Tensor is a View. */
+export interface View extends Layout {
+  readonly storage: Storage;
+  readonly dtype: DType;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'reciprocal' | 'floor' | 'ceil' | 'round'
+  | 'logicalNot' | 'isnan' | 'isfinite';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'all' | 'any';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export interface Backend {
+  readonly device: Device;
+  /** Wrap an array as fresh contiguous storage of `shape`. */
+  fromArray(data: TypedArray, shape: readonly number[]): View;
+  /** A contiguous copy of the view's elements. */
+  read(x: View): TypedArray;
+  contiguous(x: View): View;
+  cast(x: View, dtype: DType): View;
+  unary(op: UnaryOp, x: View, outDtype: DType): View;
+  /** Equal shapes (broadcast views carry stride 0). */
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): View;
+  where(cond: View, a: View, b: View): View;
+  /** Reduce over `axes` (sorted, unique); the result keeps reduced dims as size 1. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): View;
+  /** Index (int32) of the max/min along `axis` (first occurrence; NaN wins), kept as size 1. */
+  argReduce(op: ArgReduceOp, x: View, axis: number): View;
+  /** `[..., m, k] @ [..., k, n]` with equal batch shapes. */
+  matmul(a: View, b: View): View;
+  /** `out[.., idx[i], ..] = x[.., index[i], ..]` along `dim` (torch.gather). */
+  gather(x: View, dim: number, index: View): View;
+  /** A copy of `self` with `src` scattered along `dim` (assigned, or added when `accumulate`). */
+  scatter(self: View, dim: number, index: View, src: View, accumulate: boolean): View;
+  /** Concatenate along `dim`. */
+  cat(xs: readonly View[], dim: number): View;
+  /** Write `src` (same shape, broadcast allowed through strides) into the strided `dst` in place. */
+  copyInto(dst: View, src: View): void;
+}

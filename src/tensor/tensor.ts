@@ -1,0 +1,1149 @@
+/**
+ * The user-facing Tensor: metadata, validation, broadcasting, dtype promotion and PyTorch's
+ * errors. Every computation goes through `apply()` (src/autograd/function.ts).
+ */
+import { apply, LeafAccumulator, type Node, type OpDef } from '../autograd/function.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import * as E from '../autograd/ops/elementwise.js';
+import * as I from '../autograd/ops/index-ops.js';
+import * as L from '../autograd/ops/linalg.js';
+import * as M from '../autograd/ops/movement.js';
+import * as R from '../autograd/ops/reduce.js';
+import { backendFor, backendOf } from './backend/device.js';
+import type { BinaryOp, Device, Storage, UnaryOp, View } from './backend/backend.js';
+import { allocArray, castScalar, DEFAULT_FLOAT, isDType, isFloating, promoteTypes, type DType, type TypedArray } from './dtype.js';
+import { formatTensor } from './format.js';
+import { normalValues, uniformValues, type Generator } from './random.js';
+import {
+  broadcastShapes, fmtShape, inferShape, isContiguousLayout, normalizeDim, normalizeDims, numel, sameShape, viewStrides,
+} from './shape.js';
+import { backward as engineBackward } from '../autograd/engine.js';
+
+export type Scalar = number | boolean;
+export type TensorLike = Tensor | Scalar;
+/** Nested arrays as returned by `toArray()`. */
+export type NestedArray = number | boolean | NestedArray[];
+export type Shape = readonly number[];
+
+/** `max(dim)`/`min(dim)` results: a `[values, indices]` tuple that also has named fields. */
+export type ValuesIndices = [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+
+export interface VarOptions {
+  /** Bessel's correction: divide by N - correction (default 1). */
+  correction?: number;
+  keepdim?: boolean;
+}
+
+export interface Hook {
+  remove(): void;
+}
+
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+
+function shapeArgs(args: readonly (number | readonly number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
+  return args as number[];
+}
+
+/** A scalar operand as a 0-d tensor on `like`'s device. */
+function scalarTensor(v: Scalar, dtype: DType, device: Device): Tensor {
+  const arr = allocArray(dtype, 1);
+  arr[0] = castScalar(Number(v), dtype);
+  return Tensor.fromView(backendFor(device).fromArray(arr, []));
+}
+
+/**
+ * PyTorch's result_type: dimensioned tensors decide, 0-d tensors only when of a higher
+ * category, and Python scalars raise the category to its default dtype.
+ */
+export function resultType(...ops: readonly TensorLike[]): DType {
+  let dim: DType | null = null;
+  let zero: DType | null = null;
+  let scalarCat = -1;
+  for (const o of ops) {
+    if (o instanceof Tensor) {
+      if (o.ndim > 0) dim = dim ? promoteTypes(dim, o.dtype) : o.dtype;
+      else zero = zero ? promoteTypes(zero, o.dtype) : o.dtype;
+    } else {
+      scalarCat = Math.max(scalarCat, typeof o === 'boolean' ? 0 : Number.isInteger(o) ? 1 : 2);
+    }
+  }
+  let out: DType = dim ?? zero ?? 'bool';
+  if (dim && zero && CATEGORY[zero] > CATEGORY[dim]) out = zero;
+  if (!dim && !zero) out = (['bool', 'int32', DEFAULT_FLOAT] as const)[scalarCat] ?? 'bool';
+  else if (scalarCat > CATEGORY[out]) out = scalarCat === 2 ? DEFAULT_FLOAT : 'int32';
+  return out;
+}
+
+let nextId = 0;
+
+export class Tensor implements View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  /** The gradient accumulated by `backward()` (leaves, and non-leaves after `retainGrad()`). */
+  grad: Tensor | null = null;
+  /** The graph node that produced this tensor; null for leaves. */
+  gradFn: Node | null = null;
+  /** For a view, the tensor whose storage it shares. */
+  base: Tensor | null = null;
+  /** Stable identity, used e.g. to key optimizer state. */
+  readonly id = nextId++;
+  private requiresGradFlag = false;
+  private acc: LeafAccumulator | null = null;
+  private hooks: ((g: Tensor) => Tensor | void)[] = [];
+  private retains = false;
+
+  private constructor(v: View) {
+    this.storage = v.storage;
+    this.shape = Object.freeze([...v.shape]);
+    this.strides = Object.freeze([...v.strides]);
+    this.offset = v.offset;
+    this.dtype = v.dtype;
+  }
+
+  /** Wrap a backend view (internal: use `tensor()` and friends). */
+  static fromView(v: View): Tensor {
+    return new Tensor(v);
+  }
+
+  /** @internal A tensor of ones shaped like `t` (backward's default seed). */
+  static onesLikeInternal(t: Tensor): Tensor {
+    return scalarTensor(1, t.dtype, t.device).expand(t.shape).contiguous();
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  get device(): Device {
+    return this.storage.device;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return numel(this.shape);
+  }
+  /** `size()` is the shape; `size(d)` one dim. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    return dim === undefined ? [...this.shape] : this.shape[normalizeDim(dim, this.ndim)] ?? 1;
+  }
+  stride(): number[];
+  stride(dim: number): number;
+  stride(dim?: number): number[] | number {
+    return dim === undefined ? [...this.strides] : this.strides[normalizeDim(dim, this.ndim)] ?? 1;
+  }
+  isContiguous(): boolean {
+    return isContiguousLayout(this);
+  }
+  isFloatingPoint(): boolean {
+    return isFloating(this.dtype);
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag;
+  }
+  set requiresGrad(v: boolean) {
+    this.requiresGrad_(v);
+  }
+
+  // ---------------------------------------------------------------- autograd
+
+  /** Set `requiresGrad` on a leaf (in place), as `Tensor.requires_grad_`. */
+  requiresGrad_(requiresGrad = true): this {
+    if (!this.isLeaf) {
+      if (!requiresGrad) {
+        throw new Error("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use varNoGrad = var.detach().");
+      }
+      return this;
+    }
+    if (requiresGrad && !isFloating(this.dtype)) {
+      throw new TypeError('only Tensors of floating point dtype can require gradients');
+    }
+    this.requiresGradFlag = requiresGrad;
+    return this;
+  }
+
+  /** @internal */
+  setRequiresGradUnchecked(v: boolean): void {
+    this.requiresGradFlag = v;
+  }
+
+  /** @internal The leaf's gradient sink (one per leaf). */
+  accumulator(): LeafAccumulator {
+    return (this.acc ??= new LeafAccumulator(this));
+  }
+
+  /**
+   * Compute the gradient of this tensor with respect to graph leaves and accumulate it into
+   * their `.grad` (`Tensor.backward`).
+   * @example
+   * const x = tg.tensor([1, 2, 3], { requiresGrad: true });
+   * x.mul(x).sum().backward();   // x.grad = [2, 4, 6]
+   */
+  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor | readonly Tensor[] } = {}): void {
+    engineBackward(this, gradient ?? null, opts);
+  }
+
+  /** Keep `.grad` for this non-leaf tensor after backward (`retain_grad`). */
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (this.gradFn) {
+      this.gradFn.retained = this;
+      this.retains = true;
+    }
+  }
+
+  get retainsGrad(): boolean {
+    return this.retains;
+  }
+
+  /**
+   * Register `hook(grad)`, called with this tensor's gradient during backward; returning a
+   * tensor replaces the gradient.
+   */
+  registerHook(hook: (grad: Tensor) => Tensor | void): Hook {
+    if (!this.requiresGrad) throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+    const list = this.gradFn ? this.gradFn.tensorHooks : this.hooks;
+    list.push(hook);
+    return { remove: () => void list.splice(list.indexOf(hook) >>> 0, list.includes(hook) ? 1 : 0) };
+  }
+
+  /** @internal Run leaf hooks on an incoming gradient. */
+  runHooks(g: Tensor): Tensor {
+    for (const h of this.hooks) g = h(g) ?? g;
+    return g;
+  }
+
+  /** @internal Add `g` into `.grad` (in place unless building a graph, as AccumulateGrad). */
+  accumulateGrad(g: Tensor, createGraph: boolean): void {
+    if (this.grad === null) {
+      // NOTE: copy so `.grad` never aliases a tensor the graph (or the user) still holds.
+      this.grad = createGraph ? g : noGrad(() => g.contiguous() === g ? g.clone() : g.contiguous());
+    } else if (createGraph || this.grad.requiresGrad) {
+      this.grad = this.grad.add(g);
+    } else {
+      const sum = noGrad(() => this.grad!.add(g));
+      backendOf(this.grad).copyInto(this.grad, sum);
+      this.grad.storage.version++;
+    }
+  }
+
+  /** A new tensor sharing storage, cut from the graph (`detach`). */
+  detach(): Tensor {
+    const t = Tensor.fromView(this);
+    t.base = this.base ?? this;
+    return t;
+  }
+
+  /** Cut this tensor from the graph in place. */
+  detach_(): this {
+    this.gradFn = null;
+    this.requiresGradFlag = false;
+    return this;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** A contiguous copy of the elements as a TypedArray. */
+  dataSync(): TypedArray {
+    return backendOf(this).read(this);
+  }
+  /** Async twin of `dataSync()` (devices that read back asynchronously need it). */
+  async data(): Promise<TypedArray> {
+    return this.dataSync();
+  }
+  /** The elements as nested arrays (booleans for bool tensors). */
+  toArray(): NestedArray {
+    const flat = this.dataSync();
+    const isBool = this.dtype === 'bool';
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.ndim) return isBool ? flat[off] !== 0 : flat[off]!;
+      const n = this.shape[dim]!;
+      const step = numel(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) out.push(build(dim + 1, off + i * step));
+      return out;
+    };
+    return build(0, 0);
+  }
+  async array(): Promise<NestedArray> {
+    return this.toArray();
+  }
+  /** The value of a one-element tensor as a number (`Tensor.item`). */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new RangeError(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    }
+    return backendOf(this).read(this)[0]!;
+  }
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+
+  // ---------------------------------------------------------------- dtype/device
+
+  /** Convert to a dtype (`x.to('float64')`) or device (`x.to('cpu')`). */
+  to(target: DType | Device): Tensor {
+    if (isDType(target)) {
+      if (target === this.dtype) return this;
+      return apply(E.cast, [this], { from: this.dtype, to: target });
+    }
+    if (target === this.device) return this;
+    const data = this.dataSync();
+    const out = Tensor.fromView(backendFor(target).fromArray(data, this.shape));
+    return out;
+  }
+  double(): Tensor {
+    return this.to('float64');
+  }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  int(): Tensor {
+    return this.to('int32');
+  }
+  bool(): Tensor {
+    return this.to('bool');
+  }
+  cpu(): Tensor {
+    return this.to('cpu');
+  }
+  typeAs(other: Tensor): Tensor {
+    return this.to(other.dtype);
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  private unary(op: UnaryOp, floatOnly = true): Tensor {
+    const dtype = floatOnly && !isFloating(this.dtype) ? DEFAULT_FLOAT : this.dtype;
+    return apply(E.unaryOp(op), [dtype === this.dtype ? this : this.to(dtype)], dtype);
+  }
+  neg(): Tensor {
+    if (this.dtype === 'bool') throw new TypeError('Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
+    return this.unary('neg', false);
+  }
+  abs(): Tensor { return this.unary('abs', false); }
+  sign(): Tensor { return this.unary('sign', false); }
+  exp(): Tensor { return this.unary('exp'); }
+  expm1(): Tensor { return this.unary('expm1'); }
+  log(): Tensor { return this.unary('log'); }
+  log1p(): Tensor { return this.unary('log1p'); }
+  sqrt(): Tensor { return this.unary('sqrt'); }
+  rsqrt(): Tensor { return this.unary('rsqrt'); }
+  square(): Tensor { return this.unary('square', false); }
+  sin(): Tensor { return this.unary('sin'); }
+  cos(): Tensor { return this.unary('cos'); }
+  tanh(): Tensor { return this.unary('tanh'); }
+  sigmoid(): Tensor { return this.unary('sigmoid'); }
+  relu(): Tensor { return this.unary('relu', false); }
+  reciprocal(): Tensor { return this.unary('reciprocal'); }
+  floor(): Tensor { return isFloating(this.dtype) ? this.unary('floor') : this.clone(); }
+  ceil(): Tensor { return isFloating(this.dtype) ? this.unary('ceil') : this.clone(); }
+  round(): Tensor { return isFloating(this.dtype) ? this.unary('round') : this.clone(); }
+  logicalNot(): Tensor { return apply(E.unaryOp('logicalNot'), [this], 'bool'); }
+  isnan(): Tensor { return apply(E.unaryOp('isnan'), [this], 'bool'); }
+  isfinite(): Tensor { return apply(E.unaryOp('isfinite'), [this], 'bool'); }
+  isinf(): Tensor { return this.isfinite().logicalOr(this.isnan()).logicalNot(); }
+
+  /** `clamp(min, max)`; either bound may be null. */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    if ((min ?? null) === null && (max ?? null) === null) throw new TypeError("torch.clamp: At least one of 'min' or 'max' must not be None");
+    return apply(E.clamp, [this], { min: min ?? null, max: max ?? null });
+  }
+  clip(min?: number | null, max?: number | null): Tensor { return this.clamp(min, max); }
+  clampMin(min: number): Tensor { return this.clamp(min, null); }
+  clampMax(max: number): Tensor { return this.clamp(null, max); }
+
+  /** Promote, broadcast and run a binary primitive. */
+  private binary(op: BinaryOp, other: TensorLike, opts: { bool?: boolean; float?: boolean; swap?: boolean } = {}): Tensor {
+    let dtype = resultType(this, other);
+    if (opts.float && !isFloating(dtype)) dtype = DEFAULT_FLOAT;
+    let a: Tensor = this.to(dtype);
+    let b: Tensor = other instanceof Tensor ? other.to(dtype) : scalarTensor(other, dtype, this.device);
+    if (other instanceof Tensor && other.device !== this.device) {
+      throw new Error(`Expected all tensors to be on the same device, but found at least two devices, ${this.device} and ${other.device}!`);
+    }
+    if (opts.swap) [a, b] = [b, a];
+    if (!sameShape(a.shape, b.shape)) {
+      const shape = broadcastShapes(a.shape, b.shape);
+      a = a.expand(shape);
+      b = b.expand(shape);
+    }
+    return apply(E.binaryOp(op), [a, b], opts.bool ? 'bool' : dtype);
+  }
+
+  /** `this + alpha * other` (`torch.add`). */
+  add(other: TensorLike, opts: { alpha?: number } = {}): Tensor {
+    if (opts.alpha !== undefined && opts.alpha !== 1) other = other instanceof Tensor ? other.mul(opts.alpha) : Number(other) * opts.alpha;
+    return this.binary('add', other);
+  }
+  /** `this - alpha * other` (`torch.sub`). */
+  sub(other: TensorLike, opts: { alpha?: number } = {}): Tensor {
+    if (this.dtype === 'bool' || (other instanceof Tensor && other.dtype === 'bool')) {
+      throw new TypeError('Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
+    }
+    if (opts.alpha !== undefined && opts.alpha !== 1) other = other instanceof Tensor ? other.mul(opts.alpha) : Number(other) * opts.alpha;
+    return this.binary('sub', other);
+  }
+  /** `other - this` (`torch.rsub`). */
+  rsub(other: TensorLike): Tensor {
+    return this.binary('sub', other, { swap: true });
+  }
+  mul(other: TensorLike): Tensor {
+    return this.binary('mul', other);
+  }
+  /** True division; `roundingMode` 'trunc' or 'floor' as `torch.div`. */
+  div(other: TensorLike, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
+    const q = this.binary('div', other, { float: true });
+    if (!opts.roundingMode) return q;
+    const r = opts.roundingMode === 'trunc' ? q.sign().mul(q.abs().floor()) : q.floor();
+    const dtype = resultType(this, other);
+    return isFloating(dtype) ? r : r.to(dtype);
+  }
+  /** `other / this`. */
+  rdiv(other: TensorLike): Tensor {
+    return this.binary('div', other, { float: true, swap: true });
+  }
+  pow(exponent: TensorLike): Tensor {
+    const dtype = resultType(this, exponent);
+    if (!isFloating(dtype) && (exponent instanceof Tensor ? exponent.lt(0).any().item() : Number(exponent) < 0)) {
+      throw new RangeError('Integers to negative integer powers are not allowed.');
+    }
+    return this.binary('pow', exponent);
+  }
+  /** `base ** this` for a scalar base. */
+  rpow(base: Scalar): Tensor {
+    return this.binary('pow', base, { swap: true });
+  }
+  maximum(other: Tensor): Tensor {
+    return this.binary('maximum', other);
+  }
+  minimum(other: Tensor): Tensor {
+    return this.binary('minimum', other);
+  }
+  atan2(other: Tensor): Tensor {
+    return this.binary('atan2', other, { float: true });
+  }
+  eq(other: TensorLike): Tensor { return this.binary('eq', other, { bool: true }); }
+  ne(other: TensorLike): Tensor { return this.binary('ne', other, { bool: true }); }
+  lt(other: TensorLike): Tensor { return this.binary('lt', other, { bool: true }); }
+  le(other: TensorLike): Tensor { return this.binary('le', other, { bool: true }); }
+  gt(other: TensorLike): Tensor { return this.binary('gt', other, { bool: true }); }
+  ge(other: TensorLike): Tensor { return this.binary('ge', other, { bool: true }); }
+  logicalAnd(other: TensorLike): Tensor { return this.binary('logicalAnd', other, { bool: true }); }
+  logicalOr(other: TensorLike): Tensor { return this.binary('logicalOr', other, { bool: true }); }
+  logicalXor(other: TensorLike): Tensor { return this.bool().ne(other instanceof Tensor ? other.bool() : Boolean(other)); }
+  /** True when shapes match and all elements are equal (`torch.equal`). */
+  equal(other: Tensor): boolean {
+    return sameShape(this.shape, other.shape) && this.eq(other).all().item() === 1;
+  }
+  /** `torch.allclose`. */
+  allclose(other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+    return this.isclose(other, opts).all().item() === 1;
+  }
+  isclose(other: Tensor, { rtol = 1e-5, atol = 1e-8, equalNan = false }: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
+    const close = this.sub(other).abs().le(other.abs().mul(rtol).add(atol)).logicalOr(this.eq(other));
+    return equalNan ? close.logicalOr(this.isnan().logicalAnd(other.isnan())) : close;
+  }
+
+  /** `torch.where(condition, this, other)`, PyTorch's `Tensor.where`. */
+  where(condition: Tensor, other: TensorLike): Tensor {
+    return where(condition, this, other);
+  }
+  /** Elements where `mask` is true replaced by `value` (`masked_fill`). */
+  maskedFill(mask: Tensor, value: TensorLike): Tensor {
+    if (mask.dtype !== 'bool') throw new TypeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.dtype}`);
+    const v = value instanceof Tensor ? value.to(this.dtype) : value;
+    return where(mask, v, this).to(this.dtype);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  private reduceAxes(dim: number | readonly number[] | null | undefined): number[] {
+    if (dim === null || dim === undefined) return this.shape.map((_, i) => i);
+    const dims = typeof dim === 'number' ? [dim] : [...dim];
+    // NOTE: an empty dim list reduces everything, as PyTorch 1.x's sum(dim=[]) does.
+    if (dims.length === 0) return this.shape.map((_, i) => i);
+    if (this.ndim === 0) {
+      dims.forEach((d) => normalizeDim(d, 0));
+      return [];
+    }
+    return normalizeDims(dims, this.ndim).sort((a, b) => a - b);
+  }
+
+  private squeezeAxes(t: Tensor, axes: readonly number[], keepdim: boolean): Tensor {
+    if (keepdim) return t;
+    return t.reshape(this.shape.filter((_, i) => !axes.includes(i)));
+  }
+
+  private reduceWith(def: OpDef<R.ReduceAttrs>, dim: number | readonly number[] | null | undefined, keepdim: boolean, dtype: DType): Tensor {
+    const axes = this.reduceAxes(dim);
+    const x = this.to(dtype);
+    const out = apply(def, [x], { axes, dtype, inShape: this.shape });
+    return this.squeezeAxes(out, axes, keepdim);
+  }
+
+  /** Sum over `dim` (all dims when omitted). Integer and bool inputs sum to int32. */
+  sum(dim?: number | readonly number[] | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+    return this.reduceWith(R.sum, dim, keepdim, opts.dtype ?? (isFloating(this.dtype) ? this.dtype : 'int32'));
+  }
+  mean(dim?: number | readonly number[] | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+    const dtype = opts.dtype ?? this.dtype;
+    if (!isFloating(dtype)) {
+      throw new TypeError(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${dtype === 'int32' ? 'Int' : 'Bool'}`);
+    }
+    const axes = this.reduceAxes(dim);
+    const n = axes.reduce((s, d) => s * this.shape[d]!, 1);
+    return this.sum(dim, keepdim, { dtype }).div(n);
+  }
+  /** Product over one dim, or over all elements. */
+  prod(dim?: number | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+    return this.reduceWith(R.prod, dim, keepdim, opts.dtype ?? (isFloating(this.dtype) ? this.dtype : 'int32'));
+  }
+  /** Max over `dim` (all dims when omitted), values only (`torch.amax`). */
+  amax(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    this.checkNonEmpty('amax', dim);
+    return this.reduceWith(R.amax, dim, keepdim, this.dtype);
+  }
+  amin(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    this.checkNonEmpty('amin', dim);
+    return this.reduceWith(R.amin, dim, keepdim, this.dtype);
+  }
+
+  private checkNonEmpty(op: string, dim: number | readonly number[] | null | undefined): void {
+    if (this.numel() === 0) {
+      throw new RangeError(dim == null
+        ? `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`
+        : `${op}(): Expected reduction dim ${String(dim)} to have non-zero size.`);
+    }
+  }
+
+  /**
+   * `max()`: the largest element; `max(dim, keepdim)`: `[values, indices]`; `max(other)`:
+   * elementwise maximum.
+   */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(other: Tensor): Tensor;
+  max(arg?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+    if (arg instanceof Tensor) return this.maximum(arg);
+    if (arg === undefined) return this.amax();
+    return this.extremum('argmax', arg, keepdim);
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(other: Tensor): Tensor;
+  min(arg?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+    if (arg instanceof Tensor) return this.minimum(arg);
+    if (arg === undefined) return this.amin();
+    return this.extremum('argmin', arg, keepdim);
+  }
+
+  private extremum(op: 'argmax' | 'argmin', dim: number, keepdim: boolean): ValuesIndices {
+    this.checkNonEmpty(op === 'argmax' ? 'max' : 'min', dim);
+    const d = normalizeDim(dim, this.ndim);
+    const src = this.ndim === 0 ? this.reshape([1]) : this;
+    const idx = Tensor.fromView(backendOf(src).argReduce(op, src, d));
+    // NOTE: the gradient goes to the returned index only (gather's backward).
+    let values = src.gather(d, idx);
+    let indices = idx;
+    if (!keepdim || this.ndim === 0) {
+      values = values.squeeze(this.ndim === 0 ? 0 : d);
+      indices = indices.squeeze(this.ndim === 0 ? 0 : d);
+    }
+    return Object.assign([values, indices] as [Tensor, Tensor], { values, indices });
+  }
+
+  /** Index of the max (over the flattened tensor when `dim` is omitted). */
+  argmax(dim?: number | null, keepdim = false): Tensor {
+    return this.argExtremum('argmax', dim, keepdim);
+  }
+  argmin(dim?: number | null, keepdim = false): Tensor {
+    return this.argExtremum('argmin', dim, keepdim);
+  }
+  private argExtremum(op: 'argmax' | 'argmin', dim: number | null | undefined, keepdim: boolean): Tensor {
+    this.checkNonEmpty(op, dim);
+    if (dim === null || dim === undefined) {
+      const flat = this.reshape([-1]);
+      const r = Tensor.fromView(backendOf(flat).argReduce(op, flat, 0));
+      return keepdim ? r.reshape(this.shape.map(() => 1)) : r.reshape([]);
+    }
+    const d = normalizeDim(dim, this.ndim);
+    const src = this.ndim === 0 ? this.reshape([1]) : this;
+    const r = Tensor.fromView(backendOf(src).argReduce(op, src, d));
+    return keepdim || this.ndim === 0 ? r.reshape(this.shape) : r.squeeze(d);
+  }
+
+  /** Variance with Bessel's `correction` (default 1), over `dim` or all elements. */
+  var(dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
+    const { correction = 1, keepdim = false } = opts;
+    if (!isFloating(this.dtype)) throw new TypeError('std and var only support floating point and complex dtypes');
+    const axes = this.reduceAxes(dim);
+    const n = axes.reduce((s, d) => s * this.shape[d]!, 1);
+    const centered = this.sub(this.mean(axes, true));
+    return centered.mul(centered).sum(axes, keepdim).div(Math.max(0, n - correction));
+  }
+  /** Standard deviation; its gradient is 0 where the std is 0 (as PyTorch's std_backward). */
+  std(dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
+    return safeSqrt(this.var(dim, opts));
+  }
+  /** `log(sum(exp(x)))` over `dim`, computed stably by subtracting the max. */
+  logsumexp(dim: number | readonly number[], keepdim = false): Tensor {
+    const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
+    const axes = x.reduceAxes(dim);
+    if (x.numel() === 0) return x.exp().sum(axes, keepdim).log();
+    // NOTE: the shift is detached (its gradient cancels) and zeroed where infinite.
+    const m = noGrad(() => {
+      const mx = x.amax(axes, true);
+      return where(mx.isinf(), 0, mx);
+    });
+    const out = x.sub(m).exp().sum(axes, true).log().add(m);
+    return keepdim ? out : x.squeezeAxes(out, axes, false);
+  }
+  /**
+   * The p-norm over `dim` (all elements by default): p = 2 ('fro'), 1, Infinity, -Infinity, 0 or
+   * any other p. Gradients follow PyTorch's norm_backward (0 where the norm is 0).
+   */
+  norm(p: number | 'fro' = 2, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
+    const pv = p === 'fro' ? 2 : p;
+    const axes = x.reduceAxes(dim);
+    const out = normOp(x, pv, axes);
+    return x.squeezeAxes(out, axes, keepdim);
+  }
+  all(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return this.logicalReduce('all', dim, keepdim);
+  }
+  any(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return this.logicalReduce('any', dim, keepdim);
+  }
+  private logicalReduce(op: 'all' | 'any', dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
+    const axes = this.reduceAxes(dim);
+    const out = Tensor.fromView(backendOf(this).reduce(op, this, axes, 'bool'));
+    return this.squeezeAxes(out, axes, keepdim);
+  }
+  /** `softmax` along `dim`, stable (the row max is subtracted first). */
+  softmax(dim: number): Tensor {
+    const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
+    const d = normalizeDim(dim, x.ndim);
+    const m = noGrad(() => {
+      const mx = x.amax(d, true);
+      return where(mx.isinf(), 0, mx);
+    });
+    const e = x.sub(m).exp();
+    return e.div(e.sum(d, true));
+  }
+  /** `log(softmax(x))` along `dim`, computed as `x - logsumexp(x)`. */
+  logSoftmax(dim: number): Tensor {
+    const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
+    const d = normalizeDim(dim, x.ndim);
+    return x.sub(x.logsumexp(d, true));
+  }
+  /** Sum broadcast dims away so the result has `shape` (the reverse of `expand`). */
+  sumTo(shape: Shape): Tensor {
+    if (sameShape(this.shape, shape)) return this;
+    const lead = this.ndim - shape.length;
+    const axes: number[] = [];
+    for (let i = 0; i < this.ndim; i++) {
+      if (i < lead || (shape[i - lead] === 1 && this.shape[i] !== 1)) axes.push(i);
+    }
+    const s = axes.length ? this.sum(axes, true) : this;
+    return s.reshape(shape);
+  }
+
+  // ---------------------------------------------------------------- linear algebra
+
+  /** Matrix product with `torch.matmul` semantics (1-D, 2-D, batched, broadcast batch dims). */
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+  mm(other: Tensor): Tensor {
+    if (this.ndim !== 2) throw new RangeError(`self must be a matrix`);
+    if (other.ndim !== 2) throw new RangeError(`mat2 must be a matrix`);
+    return matmul(this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    if (this.ndim !== 3) throw new RangeError(`batch1 must be a 3D tensor`);
+    if (other.ndim !== 3) throw new RangeError(`batch2 must be a 3D tensor`);
+    if (this.shape[0] !== other.shape[0] || this.shape[2] !== other.shape[1]) {
+      throw new RangeError(`Expected size for first two dimensions of batch2 tensor to be: [${this.shape[0]}, ${this.shape[2]}] but got: [${other.shape[0]}, ${other.shape[1]}].`);
+    }
+    return matmul(this, other);
+  }
+  mv(vec: Tensor): Tensor {
+    if (this.ndim !== 2 || vec.ndim !== 1) throw new RangeError(`vector + matrix @ vector expected, got ${this.ndim}, ${vec.ndim}`);
+    return matmul(this, vec);
+  }
+  dot(other: Tensor): Tensor {
+    if (this.ndim !== 1 || other.ndim !== 1) {
+      throw new RangeError(`1D tensors expected, but got ${this.ndim}D and ${other.ndim}D tensors`);
+    }
+    return matmul(this, other);
+  }
+  /** Outer product of two vectors. */
+  outer(other: Tensor): Tensor {
+    if (this.ndim !== 1 || other.ndim !== 1) throw new RangeError(`outer: expected 1D tensors, but got ${this.ndim}D and ${other.ndim}D tensors`);
+    return this.unsqueeze(1).mul(other.unsqueeze(0));
+  }
+
+  // ---------------------------------------------------------------- movement (views)
+
+  /** Reshape (a view when strides allow it, else a copy); one dim may be -1. */
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    const target = inferShape(shapeArgs(shape), this.numel());
+    if (sameShape(target, this.shape)) return this;
+    return apply(M.reshape, [this], { shape: target, inShape: this.shape });
+  }
+  /** Like reshape, but never copies: throws when the layout cannot be viewed as `shape`. */
+  view(...shape: (number | readonly number[])[]): Tensor {
+    const target = inferShape(shapeArgs(shape), this.numel());
+    if (!sameShape(target, this.shape) && !viewStridesOk(this, target)) {
+      throw new Error('view size is not compatible with input tensor\'s size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.');
+    }
+    return this.reshape(target);
+  }
+  viewAs(other: Tensor): Tensor {
+    return this.view(other.shape);
+  }
+  reshapeAs(other: Tensor): Tensor {
+    return this.reshape(other.shape);
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    const d = shapeArgs(dims);
+    if (d.length !== this.ndim) {
+      throw new RangeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${d.length}`);
+    }
+    const nd = normalizeDims(d, this.ndim);
+    if (nd.every((v, i) => v === i)) return this;
+    return apply(M.permute, [this], { dims: nd });
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    if (this.ndim < 2 && this.ndim === 0) return this;
+    const a = normalizeDim(dim0, this.ndim);
+    const b = normalizeDim(dim1, this.ndim);
+    if (a === b || this.ndim < 2) return this;
+    const dims = this.shape.map((_, i) => i);
+    [dims[a], dims[b]] = [b, a];
+    return this.permute(dims);
+  }
+  swapaxes(a: number, b: number): Tensor {
+    return this.transpose(a, b);
+  }
+  /** Transpose of a tensor of at most 2 dims. */
+  t(): Tensor {
+    if (this.ndim > 2) throw new RangeError(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
+    return this.ndim < 2 ? this : this.transpose(0, 1);
+  }
+  /** The transpose of the last two dims (`mT`). */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new RangeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
+    return this.transpose(-2, -1);
+  }
+  /** Broadcast to `sizes` as a stride-0 view; -1 keeps a dim. */
+  expand(...sizes: (number | readonly number[])[]): Tensor {
+    const s = shapeArgs(sizes);
+    const target = s.map((d, i) => (d === -1 && i >= s.length - this.ndim ? this.shape[i - (s.length - this.ndim)]! : d));
+    if (sameShape(target, this.shape)) return this;
+    return apply(M.expand, [this], { shape: s, inShape: this.shape });
+  }
+  expandAs(other: Tensor): Tensor {
+    return this.expand(other.shape);
+  }
+  /** Remove size-1 dims (all, or the given one). */
+  squeeze(dim?: number | readonly number[]): Tensor {
+    if (dim === undefined) return this.reshape(this.shape.filter((d) => d !== 1));
+    const dims = typeof dim === 'number' ? [dim] : dim;
+    const nd = dims.map((d) => normalizeDim(d, this.ndim));
+    return this.reshape(this.shape.filter((d, i) => !(nd.includes(i) && d === 1)));
+  }
+  unsqueeze(dim: number): Tensor {
+    const d = normalizeDim(dim, this.ndim + 1);
+    const shape = [...this.shape];
+    shape.splice(d, 0, 1);
+    return this.reshape(shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.ndim === 0) return this.reshape([1]);
+    const s = normalizeDim(startDim, this.ndim);
+    const e = normalizeDim(endDim, this.ndim);
+    if (s > e) throw new RangeError('flatten() has invalid args: start_dim cannot come after end_dim');
+    const shape = [...this.shape.slice(0, s), numel(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)];
+    return this.reshape(shape);
+  }
+  unflatten(dim: number, sizes: readonly number[]): Tensor {
+    const d = normalizeDim(dim, this.ndim);
+    const inner = inferShape(sizes, this.shape[d]!);
+    return this.reshape([...this.shape.slice(0, d), ...inner, ...this.shape.slice(d + 1)]);
+  }
+  /** Elements `start .. start+length` of `dim`, as a view. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    if (this.ndim === 0) throw new RangeError('narrow() cannot be applied to a 0-dim tensor.');
+    const d = normalizeDim(dim, this.ndim);
+    const size = this.shape[d]!;
+    if (start < -size || start > size) {
+      throw new RangeError(`start out of range (expected to be in range of [${-size}, ${size}], but got ${start})`);
+    }
+    const s = start < 0 ? start + size : start;
+    if (length < 0 || s + length > size) {
+      throw new RangeError(`start (${s}) + length (${length}) exceeds dimension size (${size}).`);
+    }
+    return this.sliceRaw(d, s, length, 1);
+  }
+  /**
+   * Python's `x[..., start:end:step]` on one dim, as a view. Negative and out-of-range bounds
+   * clamp like Python slices; `step` must be positive.
+   */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    if (this.ndim === 0) throw new RangeError('slice() cannot be applied to a 0-dim tensor.');
+    const d = normalizeDim(dim, this.ndim);
+    if (!Number.isInteger(step) || step <= 0) throw new RangeError('slice step must be positive');
+    const size = this.shape[d]!;
+    const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    const s = start == null ? 0 : clampIdx(start);
+    const e = end == null ? size : clampIdx(end);
+    const length = e > s ? Math.ceil((e - s) / step) : 0;
+    return this.sliceRaw(d, s, length, step);
+  }
+  private sliceRaw(dim: number, start: number, length: number, step: number): Tensor {
+    if (start === 0 && step === 1 && length === this.shape[dim]) return this;
+    return apply(M.slice, [this], { dim, start, length, step, inShape: this.shape });
+  }
+  /** The `index`-th slice along `dim`, with that dim removed (a view). */
+  select(dim: number, index: number): Tensor {
+    if (this.ndim === 0) throw new RangeError('select() cannot be applied to a 0-dim tensor.');
+    const d = normalizeDim(dim, this.ndim);
+    const size = this.shape[d]!;
+    if (!Number.isInteger(index) || index < -size || index >= size) {
+      throw new RangeError(`select(): index ${index} out of range for tensor of size ${fmtShape(this.shape)} at dimension ${d}`);
+    }
+    return this.sliceRaw(d, index < 0 ? index + size : index, 1, 1).squeeze(d);
+  }
+  /** Split into pieces of `size` (a number) or of the listed sizes, along `dim`. */
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    const d = normalizeDim(dim, this.ndim);
+    const size = this.shape[d]!;
+    let sizes: number[];
+    if (typeof splitSizeOrSections === 'number') {
+      const s = splitSizeOrSections;
+      if (!Number.isInteger(s) || s < 0 || (s === 0 && size !== 0)) throw new RangeError(`split_size can only be 0 if dimension size is 0, but got dimension size of ${size}`);
+      sizes = [];
+      for (let i = 0; i < size; i += s) sizes.push(Math.min(s, size - i));
+      if (sizes.length === 0) sizes.push(0);
+    } else {
+      sizes = [...splitSizeOrSections];
+      const total = sizes.reduce((a, b) => a + b, 0);
+      if (total !== size) {
+        throw new RangeError(`split_with_sizes expects split_sizes to sum exactly to ${size} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`);
+      }
+    }
+    let start = 0;
+    return sizes.map((n) => {
+      const t = this.narrow(d, start, n);
+      start += n;
+      return t;
+    });
+  }
+  /** Split into `chunks` nearly equal pieces along `dim` (the last may be smaller). */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError('chunk expects `chunks` to be greater than 0, got: ' + chunks);
+    const size = this.shape[normalizeDim(dim, this.ndim)]!;
+    return this.split(Math.max(1, Math.ceil(size / chunks)), dim);
+  }
+  unbind(dim = 0): Tensor[] {
+    const d = normalizeDim(dim, this.ndim);
+    return Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i));
+  }
+  /** A contiguous tensor with the same values (itself when already contiguous). */
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : apply(M.copy, [this], undefined);
+  }
+  /** A copy with its own storage; gradients flow back to this tensor. */
+  clone(): Tensor {
+    return apply(M.copy, [this], undefined);
+  }
+
+  // ---------------------------------------------------------------- indexing
+
+  private checkIndex(op: string, dim: number, index: Tensor): number {
+    if (index.dtype !== 'int32') throw new TypeError(`${op}(): Expected dtype int32 for index, got ${index.dtype}`);
+    const d = normalizeDim(dim, this.ndim);
+    if (index.ndim !== Math.max(this.ndim, 1) && !(this.ndim === 0 && index.ndim <= 1)) {
+      throw new RangeError(`Index tensor must have the same number of dimensions as ${op === 'gather' ? 'input' : 'self'} tensor`);
+    }
+    return d;
+  }
+  private checkIndexRange(op: string, d: number, index: Tensor): void {
+    const size = this.shape[d] ?? 1;
+    const vals = index.dataSync();
+    for (const v of vals) {
+      if (v < 0 || v >= size) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${d} with size ${size}`);
+    }
+  }
+  /** `out[i][j] = x[index[i][j]][j]` for dim 0, and so on (`torch.gather`). */
+  gather(dim: number, index: Tensor): Tensor {
+    const d = this.checkIndex('gather', dim, index);
+    for (let i = 0; i < index.ndim; i++) {
+      if (i !== d && index.shape[i]! > (this.shape[i] ?? 1)) {
+        throw new RangeError(`Size does not match at dimension ${i} expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(this.shape)} apart from dimension ${d}`);
+      }
+    }
+    this.checkIndexRange('gather', d, index);
+    return apply(I.gather, [this, index], { dim: d, inShape: this.shape });
+  }
+  /** A copy with `src` values written at `index` along `dim` (`torch.scatter`). */
+  scatter(dim: number, index: Tensor, src: TensorLike): Tensor {
+    return this.scatterImpl('scatter', dim, index, src, false);
+  }
+  /** A copy with `src` values added at `index` along `dim` (`torch.scatter_add`). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return this.scatterImpl('scatter_add', dim, index, src, true);
+  }
+  private scatterImpl(op: string, dim: number, index: Tensor, src: TensorLike, accumulate: boolean): Tensor {
+    const d = this.checkIndex(op, dim, index);
+    let s = src instanceof Tensor ? src.to(this.dtype) : scalarTensor(src, this.dtype, this.device).expand(index.shape);
+    for (let i = 0; i < index.ndim; i++) {
+      if ((i !== d && index.shape[i]! > (this.shape[i] ?? 1)) || index.shape[i]! > (s.shape[i] ?? 1)) {
+        throw new RangeError(`Expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(this.shape)} apart from dimension ${d} and to be smaller size than src ${fmtShape(s.shape)}`);
+      }
+    }
+    this.checkIndexRange(op, d, index);
+    // Only the index-shaped corner of src is read.
+    for (let i = 0; i < index.ndim; i++) if (s.shape[i] !== index.shape[i]) s = s.narrow(i, 0, index.shape[i]!);
+    return apply(I.scatter, [this, index, s], { dim: d, accumulate });
+  }
+  /** Rows (or slices along `dim`) picked by a 1-D `index` (`torch.index_select`). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    if (index.dtype !== 'int32') throw new TypeError(`index_select(): Expected dtype int32 for index, got ${index.dtype}`);
+    if (index.ndim > 1) throw new RangeError('index_select(): Index is supposed to be a vector');
+    const d = normalizeDim(dim, this.ndim);
+    const idx = index.reshape([-1]);
+    const shape = this.shape.map((s, i) => (i === d ? idx.numel() : s));
+    const view = [...this.shape.map(() => 1)];
+    view[d] = idx.numel();
+    if (this.ndim === 0) return this.gather(0, idx).reshape(index.ndim === 0 ? [] : [1]);
+    return this.gather(d, idx.reshape(view).expand(shape));
+  }
+  /** Lower triangle of the last two dims (below `diagonal`), zeros elsewhere. */
+  tril(diagonal = 0): Tensor {
+    return this.triMask(diagonal, true);
+  }
+  triu(diagonal = 0): Tensor {
+    return this.triMask(diagonal, false);
+  }
+  private triMask(diagonal: number, lower: boolean): Tensor {
+    if (this.ndim < 2) throw new RangeError(`${lower ? 'tril' : 'triu'}: input tensor must have at least 2 dimensions`);
+    const [r, c] = [this.shape[this.ndim - 2]!, this.shape[this.ndim - 1]!];
+    const mask = new Uint8Array(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) mask[i * c + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+    const m = Tensor.fromView(backendFor(this.device).fromArray(mask, [r, c]));
+    return where(m, this, 0);
+  }
+
+  // ---------------------------------------------------------------- in place
+
+  /** Check PyTorch's in-place rules and write `result` into this tensor's storage. */
+  private inplace(op: string, compute: (self: Tensor) => Tensor): this {
+    const recording = isGradEnabled();
+    if (recording && this.isLeaf && this.requiresGrad) {
+      throw new Error(`a leaf Variable that requires grad is being used in an in-place operation. (${op})`);
+    }
+    const result = compute(this);
+    if (!sameShape(result.shape, this.shape)) {
+      throw new RangeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
+    }
+    if (recording && result.requiresGrad) {
+      if (this.base && this.base.requiresGrad) {
+        throw new Error(`${op}: an in-place operation on a view of a tensor that requires grad is not supported; use the out-of-place op (e.g. x = x.add(y)) or clone() first.`);
+      }
+      // Rebase history: this tensor now stands for the op's result (PyTorch rebases grad_fn).
+      const old = Tensor.fromView(this);
+      old.gradFn = this.gradFn;
+      old.requiresGradFlag = this.requiresGradFlag;
+      const rebased = compute(old);
+      backendOf(this).copyInto(this, rebased.to(this.dtype));
+      this.storage.version++;
+      this.gradFn = rebased.gradFn;
+      this.requiresGradFlag = true;
+      return this;
+    }
+    backendOf(this).copyInto(this, result.dtype === this.dtype ? result : noGrad(() => result.to(this.dtype)));
+    this.storage.version++;
+    return this;
+  }
+  add_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('add_', (s) => s.add(other, opts)); }
+  sub_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('sub_', (s) => s.sub(other, opts)); }
+  mul_(other: TensorLike): this { return this.inplace('mul_', (s) => s.mul(other)); }
+  div_(other: TensorLike): this { return this.inplace('div_', (s) => s.div(other)); }
+  pow_(exponent: TensorLike): this { return this.inplace('pow_', (s) => s.pow(exponent)); }
+  neg_(): this { return this.inplace('neg_', (s) => s.neg()); }
+  sqrt_(): this { return this.inplace('sqrt_', (s) => s.sqrt()); }
+  exp_(): this { return this.inplace('exp_', (s) => s.exp()); }
+  relu_(): this { return this.inplace('relu_', (s) => s.relu()); }
+  clamp_(min?: number | null, max?: number | null): this { return this.inplace('clamp_', (s) => s.clamp(min, max)); }
+  maximum_(other: Tensor): this { return this.inplace('maximum_', (s) => s.maximum(other)); }
+  maskedFill_(mask: Tensor, value: TensorLike): this { return this.inplace('masked_fill_', (s) => s.maskedFill(mask, value)); }
+  /** `this += value * t1 * t2`. */
+  addcmul_(t1: Tensor, t2: Tensor, opts: { value?: number } = {}): this {
+    return this.inplace('addcmul_', (s) => s.add(t1.mul(t2).mul(opts.value ?? 1)));
+  }
+  /** `this += value * t1 / t2`. */
+  addcdiv_(t1: Tensor, t2: Tensor, opts: { value?: number } = {}): this {
+    return this.inplace('addcdiv_', (s) => s.add(t1.div(t2).mul(opts.value ?? 1)));
+  }
+  /** `this += weight * (end - this)`. */
+  lerp_(end: Tensor, weight: number | Tensor): this {
+    return this.inplace('lerp_', (s) => s.add(end.sub(s).mul(weight)));
+  }
+  /** Copy `src` (broadcast to this shape) into this tensor. */
+  copy_(src: Tensor): this {
+    return this.inplace('copy_', (s) => (src.device === s.device ? src : src.to(s.device)).to(s.dtype).expand(s.shape).add(s.mul(0)));
+  }
+  zero_(): this {
+    return this.fill_(0);
+  }
+  fill_(value: number | boolean): this {
+    return this.inplace('fill_', (s) => scalarTensor(value, s.dtype, s.device).expand(s.shape));
+  }
+  /** Fill with uniform samples from [low, high) (`uniform_`). */
+  uniform_(low = 0, high = 1, opts: { generator?: Generator } = {}): this {
+    return this.fillFromArray_(uniformValues(this.numel(), low, high, this.dtype === 'float64', opts.generator), 'uniform_');
+  }
+  /** Fill with normal samples (`normal_`). */
+  normal_(mean = 0, std = 1, opts: { generator?: Generator } = {}): this {
+    return this.fillFromArray_(normalValues(this.numel(), mean, std, this.dtype === 'float64', opts.generator), 'normal_');
+  }
+  /** Fill with values from a flat array, in row-major order (internal for random init). */
+  fillFromArray_(values: ArrayLike<number>, op = 'fill_'): this {
+    return this.inplace(op, (s) => {
+      const arr = allocArray(s.dtype, s.numel());
+      for (let i = 0; i < arr.length; i++) arr[i] = values[i]!;
+      return Tensor.fromView(backendFor(s.device).fromArray(arr, s.shape));
+    });
+  }
+
+  /** @internal apply an op record (used by op backward formulas). */
+  applyOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+    return apply(def, inputs, attrs);
+  }
+
+  /** @internal identity-matrix helper for backward formulas. */
+  eyeLike(n: number): Tensor {
+    const arr = allocArray(this.dtype, n * n);
+    for (let i = 0; i < n; i++) arr[i * n + i] = 1;
+    return Tensor.fromView(backendFor(this.device).fromArray(arr, [n, n]));
+  }
+  /** @internal zeros of this shape and dtype (no grad). */
+  zerosLike(): Tensor {
+    return Tensor.fromView(backendFor(this.device).fromArray(allocArray(this.dtype, this.numel()), this.shape));
+  }
+}
+
+function viewStridesOk(t: Tensor, shape: readonly number[]): boolean {
+  return viewStrides(t, shape) !== null;
+}
+
+/** `torch.where(condition, a, b)` with broadcasting and promotion. */
+export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (condition.dtype !== 'bool') throw new TypeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${condition.dtype}`);
+  const dtype = resultType(a, b);
+  const device = condition.device;
+  let ta = a instanceof Tensor ? a.to(dtype) : scalarTensor(a, dtype, device);
+  let tb = b instanceof Tensor ? b.to(dtype) : scalarTensor(b, dtype, device);
+  let c = condition;
+  const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape), tb.shape);
+  c = c.expand(shape);
+  ta = ta.expand(shape);
+  tb = tb.expand(shape);
+  return apply(E.where, [c, ta, tb], undefined);
+}
+
+/** sqrt whose gradient is 0 (not NaN) where the input is 0, as std_backward masks. */
+function safeSqrt(v: Tensor): Tensor {
+  return v.applyOp(safeSqrtOp, [v], undefined);
+}
+const safeSqrtOp: OpDef<undefined> = {
+  name: 'std',
+  saves: 'output',
+  forward: ([x]) => backendOf(x!).unary('sqrt', x!, x!.dtype),
+  backward: ({ output }, g) => [where(output.eq(0), 0, g.div(output.mul(2)))],
+};
+
+/** The p-norm primitive over `axes` (kept as size 1), with PyTorch's norm_backward. */
+function normOp(x: Tensor, p: number, axes: readonly number[]): Tensor {
+  return apply(normDef, [x], { p, axes });
+}
+const normDef: OpDef<{ p: number; axes: readonly number[] }> = {
+  name: 'norm',
+  forward: ([x], { p, axes }) => {
+    const be = backendOf(x!);
+    const a = be.unary('abs', x!, x!.dtype);
+    if (p === Infinity) return be.reduce('max', a, axes, x!.dtype);
+    if (p === -Infinity) return be.reduce('min', a, axes, x!.dtype);
+    if (p === 0) return be.reduce('sum', be.cast(be.cast(a, 'bool'), x!.dtype), axes, x!.dtype);
+    if (p === 1) return be.reduce('sum', a, axes, x!.dtype);
+    if (p === 2) return be.unary('sqrt', be.reduce('sum', be.binary('mul', a, a, x!.dtype), axes, x!.dtype), x!.dtype);
+    const pv = Tensor.fromView(be.fromArray(allocArray(x!.dtype, 1).fill(p), [])).expand(x!.shape);
+    const s = be.reduce('sum', be.binary('pow', a, pv, x!.dtype), axes, x!.dtype);
+    const inv = Tensor.fromView(be.fromArray(allocArray(x!.dtype, 1).fill(1 / p), [])).expand(s.shape);
+    return be.binary('pow', s, inv, x!.dtype);
+  },
+  backward: ({ inputs: [x], output: norm, attrs: { p, axes } }, g) => {
+    const self = x!;
+    if (p === 0) return [self.mul(0)];
+    if (p === 1) return [self.sign().mul(g)];
+    if (p === 2) return [self.mul(where(norm.eq(0), 0, g.div(norm)))];
+    if (!Number.isFinite(p)) {
+      const ax = self.abs();
+      const mask = ax.eq(norm).logicalOr(ax.isnan()).to(self.dtype);
+      return [self.sign().mul(g.div(mask.sum(axes, true)).mul(mask))];
+    }
+    const scaled = p < 2 ? self.sign().mul(self.abs().pow(p - 1)) : self.mul(self.abs().pow(p - 2));
+    const scale = where(norm.eq(0), 0, g.div(norm.pow(p - 1)));
+    return [scaled.mul(scale)];
+  },
+};
+
+/** torch.matmul: promote 1-D operands, broadcast batch dims, run the batched primitive. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new RangeError(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
+  }
+  if (a.dtype !== b.dtype) {
+    throw new TypeError(`expected m1 and m2 to have the same dtype, but got: ${a.dtype} != ${b.dtype}`);
+  }
+  if (a.device !== b.device) {
+    throw new Error(`Expected all tensors to be on the same device, but found at least two devices, ${a.device} and ${b.device}!`);
+  }
+  const k1 = a.shape[a.ndim - 1]!;
+  const k2 = b.ndim === 1 ? b.shape[0]! : b.shape[b.ndim - 2]!;
+  if (k1 !== k2) {
+    if (a.ndim === 1 && b.ndim === 1) {
+      throw new RangeError(`inconsistent tensor size, expected tensor [${k1}] and src [${k2}] to have the same number of elements, but got ${k1} and ${k2} elements respectively`);
+    }
+    if (a.ndim === 2 && b.ndim === 1) throw new RangeError(`size mismatch, got input (${a.shape[0]}), mat (${a.shape[0]}x${k1}), vec (${k2})`);
+    const am = a.ndim === 1 ? `1x${k1}` : `${numel(a.shape.slice(0, -1))}x${k1}`;
+    const bm = b.ndim === 1 ? `${k2}x1` : `${k2}x${b.shape[b.ndim - 1]}`;
+    throw new RangeError(`mat1 and mat2 shapes cannot be multiplied (${am} and ${bm})`);
+  }
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+  const batch = broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const ae = a2.expand([...batch, ...a2.shape.slice(-2)]);
+  const bexp = b2.expand([...batch, ...b2.shape.slice(-2)]);
+  let out = apply(L.matmul, [ae, bexp], undefined);
+  if (a.ndim === 1) out = out.squeeze(-2);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  return out;
+}
