@@ -45,9 +45,9 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   return x.pow(y);
 }
 export const rsub = (a: Tensor, b: TensorLike): Tensor => a.rsub(b);
-export const maximum = (a: Tensor, b: Tensor): Tensor => a.maximum(b);
-export const minimum = (a: Tensor, b: Tensor): Tensor => a.minimum(b);
-export const atan2 = (a: Tensor, b: Tensor): Tensor => a.atan2(b);
+export const maximum = (a: Tensor, b: TensorLike): Tensor => a.maximum(b);
+export const minimum = (a: Tensor, b: TensorLike): Tensor => a.minimum(b);
+export const atan2 = (a: Tensor, b: TensorLike): Tensor => a.atan2(b);
 export const eq = (a: Tensor, b: TensorLike): Tensor => a.eq(b);
 export const ne = (a: Tensor, b: TensorLike): Tensor => a.ne(b);
 export const lt = (a: Tensor, b: TensorLike): Tensor => a.lt(b);

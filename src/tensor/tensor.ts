@@ -9,6 +9,7 @@ import * as I from '../autograd/ops/index-ops.js';
 import * as L from '../autograd/ops/linalg.js';
 import * as M from '../autograd/ops/movement.js';
 import * as R from '../autograd/ops/reduce.js';
+import * as S from '../autograd/ops/softmax.js';
 import { backendFor, backendOf } from './backend/device.js';
 import type { BinaryOp, Device, Storage, UnaryOp, View } from './backend/backend.js';
 import { allocArray, castScalar, DEFAULT_FLOAT, isDType, isFloating, promoteTypes, type DType, type TypedArray } from './dtype.js';
@@ -427,13 +428,13 @@ export class Tensor implements View {
   rpow(base: Scalar): Tensor {
     return this.binary('pow', base, { swap: true });
   }
-  maximum(other: Tensor): Tensor {
+  maximum(other: TensorLike): Tensor {
     return this.binary('maximum', other);
   }
-  minimum(other: Tensor): Tensor {
+  minimum(other: TensorLike): Tensor {
     return this.binary('minimum', other);
   }
-  atan2(other: Tensor): Tensor {
+  atan2(other: TensorLike): Tensor {
     return this.binary('atan2', other, { float: true });
   }
   eq(other: TensorLike): Tensor { return this.binary('eq', other, { bool: true }); }
@@ -490,9 +491,7 @@ export class Tensor implements View {
 
   private reduceWith(def: OpDef<R.ReduceAttrs>, dim: number | readonly number[] | null | undefined, keepdim: boolean, dtype: DType): Tensor {
     const axes = this.reduceAxes(dim);
-    const x = this.to(dtype);
-    const out = apply(def, [x], { axes, dtype, inShape: this.shape });
-    return this.squeezeAxes(out, axes, keepdim);
+    return apply(def, [this.to(dtype)], { axes, dtype, inShape: this.shape, keepdim });
   }
 
   /** Sum over `dim` (all dims when omitted). Integer and bool inputs sum to int32. */
@@ -583,7 +582,8 @@ export class Tensor implements View {
     const d = normalizeDim(dim, this.ndim);
     const src = this.ndim === 0 ? this.reshape([1]) : this;
     const r = Tensor.fromView(backendOf(src).argReduce(op, src, d));
-    return keepdim || this.ndim === 0 ? r.reshape(this.shape) : r.squeeze(d);
+    if (this.ndim === 0) return r.reshape([]);
+    return keepdim ? r : r.squeeze(d);
   }
 
   /** Variance with Bessel's `correction` (default 1), over `dim` or all elements. */
@@ -603,14 +603,8 @@ export class Tensor implements View {
   logsumexp(dim: number | readonly number[], keepdim = false): Tensor {
     const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
     const axes = x.reduceAxes(dim);
-    if (x.numel() === 0) return x.exp().sum(axes, keepdim).log();
-    // NOTE: the shift is detached (its gradient cancels) and zeroed where infinite.
-    const m = noGrad(() => {
-      const mx = x.amax(axes, true);
-      return where(mx.isinf(), 0, mx);
-    });
-    const out = x.sub(m).exp().sum(axes, true).log().add(m);
-    return keepdim ? out : x.squeezeAxes(out, axes, false);
+    const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    return apply(S.logsumexp, [x], { axes, keptShape, keepdim });
   }
   /**
    * The p-norm over `dim` (all elements by default): p = 2 ('fro'), 1, Infinity, -Infinity, 0 or
@@ -637,19 +631,12 @@ export class Tensor implements View {
   /** `softmax` along `dim`, stable (the row max is subtracted first). */
   softmax(dim: number): Tensor {
     const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
-    const d = normalizeDim(dim, x.ndim);
-    const m = noGrad(() => {
-      const mx = x.amax(d, true);
-      return where(mx.isinf(), 0, mx);
-    });
-    const e = x.sub(m).exp();
-    return e.div(e.sum(d, true));
+    return x.ndim === 0 ? x.mul(0).add(1) : apply(S.softmax, [x], { dim: normalizeDim(dim, x.ndim) });
   }
-  /** `log(softmax(x))` along `dim`, computed as `x - logsumexp(x)`. */
+  /** `log(softmax(x))` along `dim`, as `(x - max) - log(sum(exp(x - max)))`. */
   logSoftmax(dim: number): Tensor {
     const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
-    const d = normalizeDim(dim, x.ndim);
-    return x.sub(x.logsumexp(d, true));
+    return x.ndim === 0 ? x.mul(0) : apply(S.logSoftmax, [x], { dim: normalizeDim(dim, x.ndim) });
   }
   /** Sum broadcast dims away so the result has `shape` (the reverse of `expand`). */
   sumTo(shape: Shape): Tensor {

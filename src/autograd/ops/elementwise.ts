@@ -26,7 +26,7 @@ const UNARY_GRADS: Partial<Record<UnaryOp, { grad: UnaryGrad; saves: 'none' | 'i
   tanh: { grad: (g, _x, out) => g.mul(out.mul(out).rsub(1)), saves: 'output' },
   sigmoid: { grad: (g, _x, out) => g.mul(out.mul(out.rsub(1))), saves: 'output' },
   // NOTE: relu's subgradient at 0 is 0 (PyTorch's threshold_backward on the result).
-  relu: { grad: (g, _x, out) => g.mul(out.gt(0)), saves: 'output' },
+  relu: { grad: (g, _x, out) => whereFn(out.le(0), 0, g), saves: 'output' },
   reciprocal: { grad: (g, _x, out) => g.mul(out.mul(out)).neg(), saves: 'output' },
   // Piecewise-constant ops have zero gradient almost everywhere, as in PyTorch.
   sign: { grad: (g) => g.mul(0), saves: 'none' },

@@ -1,7 +1,9 @@
 /** Reduction primitives. Results keep reduced dims as size 1; the Tensor layer squeezes them. */
 import type { DType } from '../../tensor/dtype.js';
 import type { ReduceOp } from '../../tensor/backend/backend.js';
+import type { View } from '../../tensor/backend/backend.js';
 import { backendOf } from '../../tensor/backend/device.js';
+import { contiguousStrides } from '../../tensor/shape.js';
 import { where, type Tensor } from '../../tensor/tensor.js';
 import { defineOp } from '../function.js';
 
@@ -9,16 +11,25 @@ export interface ReduceAttrs {
   readonly axes: readonly number[];
   readonly dtype: DType;
   readonly inShape: readonly number[];
+  readonly keepdim: boolean;
 }
 
-const run = (op: ReduceOp) => ([x]: readonly Tensor[], { axes, dtype }: ReduceAttrs) => backendOf(x!).reduce(op, x!, axes, dtype);
+/** The result shape with reduced dims kept as size 1. */
+const keptShape = ({ inShape, axes }: ReduceAttrs): number[] => inShape.map((d, i) => (axes.includes(i) ? 1 : d));
+
+const run = (op: ReduceOp) => ([x]: readonly Tensor[], attrs: ReduceAttrs): View => {
+  const v = backendOf(x!).reduce(op, x!, attrs.axes, attrs.dtype);
+  if (attrs.keepdim) return v;
+  const shape = attrs.inShape.filter((_, i) => !attrs.axes.includes(i));
+  return { ...v, shape, strides: contiguousStrides(shape) };
+};
 
 /** sum over `axes` (kept as size 1): the gradient broadcasts back. */
 export const sum = defineOp<ReduceAttrs>({
   name: 'sum',
   saves: 'none',
   forward: run('sum'),
-  backward: ({ attrs: { inShape } }, g) => [g.expand(inShape)],
+  backward: ({ attrs }, g) => [g.reshape(keptShape(attrs)).expand(attrs.inShape)],
 });
 
 /**
@@ -29,8 +40,10 @@ export const sum = defineOp<ReduceAttrs>({
 export const prod = defineOp<ReduceAttrs>({
   name: 'prod',
   forward: run('prod'),
-  backward: ({ inputs: [x], output, attrs: { axes, inShape } }, g) => {
-    if (!x!.eq(0).any().item()) return [g.mul(output).div(x!)];
+  backward: ({ inputs: [x], output: out, attrs }, grad) => {
+    const { axes, inShape } = attrs;
+    const g = grad.reshape(keptShape(attrs));
+    if (!x!.eq(0).any().item()) return [g.mul(out.reshape(keptShape(attrs))).div(x!)];
     const keep = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
     const perm = [...keep, ...axes];
     const n = axes.reduce((s, d) => s * inShape[d]!, 1);
@@ -45,9 +58,12 @@ export const prod = defineOp<ReduceAttrs>({
 });
 
 /** Ties share the gradient evenly (PyTorch's amax/amin backward). */
-const extremumGrad = ({ inputs: [x], output, attrs: { axes } }: { inputs: readonly Tensor[]; output: Tensor; attrs: ReduceAttrs }, g: Tensor) => {
-  const mask = x!.eq(output).to(g.dtype);
-  return [mask.mul(g.div(mask.sum(axes, true)))];
+const extremumGrad = ({ inputs: [x], output, attrs }: { inputs: readonly Tensor[]; output: Tensor; attrs: ReduceAttrs }, grad: Tensor) => {
+  const g = grad.reshape(keptShape(attrs));
+  const out = output.reshape(keptShape(attrs));
+  // NOTE: a NaN extremum takes the whole gradient, as PyTorch's evenly_distribute_backward.
+  const mask = x!.eq(out).logicalOr(x!.isnan().logicalAnd(out.isnan())).to(g.dtype);
+  return [mask.mul(g.div(mask.sum(attrs.axes, true)))];
 };
 
 export const amax = defineOp<ReduceAttrs>({ name: 'amax', forward: run('max'), backward: extremumGrad });
