@@ -7,6 +7,7 @@ import { fmtShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { LeafAccumulator, Node, type Edge } from './function.js';
 import { isAnomalyEnabled, setGradEnabled } from './grad-mode.js';
+import { scope } from '../tensor/scope.js';
 
 type GraphNode = Node | LeafAccumulator;
 
@@ -97,25 +98,22 @@ function run(
       const node = order[k]!;
       let g = pending.get(node);
       pending.delete(node);
-      if (!g || !useful.has(node)) {
-        if (node instanceof Node && !opts.retainGraph) node.release();
-        continue;
-      }
+      // NOTE: nodes that do not run keep their saved tensors (as PyTorch), so another backward
+      // can still go through them: grad(loss1, [head]) then loss2.backward() via a shared trunk.
+      if (!g || !useful.has(node)) continue;
+      const incoming = g;
       if (node instanceof LeafAccumulator) {
-        g = node.tensor.runHooks(g);
+        g = checkHookShape(incoming, node.tensor.runHooks(g));
         if (opts.capture) {
           if (opts.capture.has(node)) opts.capture.set(node, g);
         } else node.tensor.accumulateGrad(g, opts.createGraph);
         continue;
       }
-      for (const h of node.tensorHooks) g = h(g) ?? g;
+      for (const h of node.tensorHooks) g = checkHookShape(incoming, h(g) ?? g, h.name);
       if (node.retained) node.retained.accumulateGrad(g, opts.createGraph);
       if (opts.capture?.has(node)) opts.capture.set(node, g);
       const needs = node.next.map((c) => c !== null && useful.has(c));
-      if (!needs.some(Boolean)) {
-        if (!opts.retainGraph) node.release();
-        continue;
-      }
+      if (!needs.some(Boolean)) continue;
       const inGrads = node.apply(g, needs);
       if (!opts.retainGraph) node.release();
       node.next.forEach((child, i) => {
@@ -127,13 +125,22 @@ function run(
             `Function ${node.name} returned an invalid gradient at index ${i} - got ${fmtShape(gi.shape)} but expected shape compatible with ${fmtShape(meta.shape)}`,
           );
         }
-        if (isAnomalyEnabled() && gi.isnan().logicalOr(gi.isinf()).any().item()) {
+        // NOTE: only NaN is an anomaly; infinite gradients (log at 0) pass, as in PyTorch.
+        if (isAnomalyEnabled() && gi.isnan().any().item()) {
           throw new Error(`Function '${node.name}' returned nan values in its ${i}th output.`);
         }
         add(child, gi.dtype === meta.dtype ? gi : gi.to(meta.dtype));
       });
     }
   });
+}
+
+/** A hook may replace a gradient, never reshape it (PyTorch checks the same after each hook). */
+function checkHookShape(before: Tensor, after: Tensor, name = 'hook'): Tensor {
+  if (!sameShape(before.shape, after.shape)) {
+    throw new Error(`hook '${name || 'hook'}' has changed the size of value: expected ${fmtShape(before.shape)}, got ${fmtShape(after.shape)}`);
+  }
+  return after;
 }
 
 function toList<T>(x: T | readonly T[]): T[] {
@@ -171,7 +178,14 @@ export function backward(
       targets.add(rootEdge(t));
     }
   }
-  run(roots, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets, capture: null });
+  const go = () => run(roots, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets, capture: null });
+  // Device memory of backward's temporaries is freed on return; `.grad`s escape (their leaf owns them).
+  if (createGraph) go();
+  else {
+    scope(go);
+    // The default ones seeds are backward's own temporaries too (`.grad` holds copies).
+    grads.forEach((g, i) => gl[i] || g.dispose());
+  }
 }
 
 function checkGradShape(out: Tensor, g: Tensor, i: number): void {
@@ -205,7 +219,13 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
     return e;
   });
   const createGraph = opts.createGraph ?? false;
-  run(outs, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets: new Set(slots), capture });
+  const go = () => {
+    run(outs, grads, { retainGraph: opts.retainGraph ?? createGraph, createGraph, targets: new Set(slots), capture });
+    return [...capture.values()];
+  };
+  // As in backward(), temporaries are freed on return; the returned gradients escape the scope.
+  if (createGraph) go();
+  else scope(go);
   return slots.map((e, i) => {
     const g = capture.get(e) ?? null;
     if (!g && !opts.allowUnused) {

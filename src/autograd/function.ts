@@ -29,6 +29,12 @@ export interface OpDef<A> {
    * and the in-place version check. Default `'all'`.
    */
   readonly saves?: 'none' | 'inputs' | 'output' | 'all';
+  /**
+   * Which inputs' values the backward reads, given which inputs require grad (default: every
+   * saved input). Skipped inputs are not version-checked, so `y = x.mul(c); x.add_(1)` stays
+   * valid when only x needs a gradient: PyTorch saves `other` only when `self` requires grad.
+   */
+  readonly savedInputs?: (requiresGrad: readonly boolean[]) => readonly boolean[];
 }
 
 export function defineOp<A = undefined>(def: OpDef<A>): OpDef<A> {
@@ -63,6 +69,8 @@ export class Node {
   retained: Tensor | null = null;
   private saved: { inputs: readonly Tensor[]; output: Tensor; versions: number[] } | null;
   private freed = false;
+  /** Which saved inputs the backward reads (see `OpDef.savedInputs`). */
+  private readonly readsInput: readonly boolean[];
 
   constructor(def: OpDef<unknown>, inputs: readonly Tensor[], attrs: unknown, output: Tensor) {
     this.name = `${def.name[0]!.toUpperCase()}${def.name.slice(1)}Backward`;
@@ -70,6 +78,7 @@ export class Node {
     this.attrs = attrs;
     this.next = inputs.map(edgeOf);
     this.inputMeta = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+    this.readsInput = def.savedInputs?.(inputs.map((t) => t.requiresGrad)) ?? inputs.map(() => true);
     // NOTE: ops that read nothing in backward keep no references, so their inputs can be freed.
     this.saved = (def.saves ?? 'all') === 'none'
       ? null
@@ -119,7 +128,7 @@ export class Node {
         );
       }
     };
-    if (saves !== 'output') s.inputs.forEach((t, i) => check(t, s.versions[i]!, `input ${i}`));
+    if (saves !== 'output') s.inputs.forEach((t, i) => this.readsInput[i] !== false && check(t, s.versions[i]!, `input ${i}`));
     if (saves !== 'inputs') check(s.output, s.versions[s.inputs.length]!, 'output 0');
   }
 }

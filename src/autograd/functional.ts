@@ -52,6 +52,9 @@ export function vjp(func: Fn, inputs: Inputs, v?: Inputs | null, opts: Functiona
   return enableGrad(() => {
     const ins = prepare(inputs, createGraph);
     const out = func(...ins);
+    if (v == null && !(out instanceof Tensor && out.numel() === 1)) {
+      throw new Error('The vector v can only be None if the user-provided function returns a single Tensor with a single element.');
+    }
     const vs = v == null ? undefined : list(v);
     const g = gradsOrZeros(out, ins, vs, createGraph, opts.strict ?? false);
     return [createGraph ? out : detachAll(out), unpack(createGraph ? g : g.map((t) => t.detach()), inputs instanceof Tensor)];
@@ -67,6 +70,9 @@ export function jvp(func: Fn, inputs: Inputs, v?: Inputs | null, opts: Functiona
     const outs = list(out);
     const us = outs.map((o) => zeros(o.shape, { dtype: o.dtype }).requiresGrad_(true));
     const g = gradsOrZeros(out, ins, us, true, opts.strict ?? false);
+    if (v == null && !(inputs instanceof Tensor && inputs.numel() === 1)) {
+      throw new Error('The vector v can only be None if the input to the user-provided function is a single Tensor with a single element.');
+    }
     const vs = v == null ? ins.map((x) => Tensor.onesLikeInternal(x)) : list(v);
     const keep = g.map((gi, i) => [gi, vs[i]!] as const).filter(([gi]) => gi.requiresGrad);
     const res = keep.length

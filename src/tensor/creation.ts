@@ -162,10 +162,14 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError('number of steps must be non-negative');
   const dtype = opts.dtype ?? DEFAULT_FLOAT;
   const arr = allocArray(dtype, steps);
-  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // NOTE: PyTorch computes in the output's precision (float32 rounds every step, so
+  // linspace(0.1, 0.7, 4)[1] is 0.29999998), fills the first half from the start and the second
+  // from the end, and gives [start] for one step.
+  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const [s, e] = [r(start), r(end)];
+  const step = steps > 1 ? r(r(e - s) / (steps - 1)) : 0;
   const half = Math.floor(steps / 2);
-  // NOTE: PyTorch fills the first half from the start and the second from the end.
-  for (let i = 0; i < steps; i++) arr[i] = i < half ? start + step * i : end - step * (steps - i - 1);
+  for (let i = 0; i < steps; i++) arr[i] = steps === 1 ? s : i < half ? r(s + r(step * i)) : r(e - r(step * (steps - i - 1)));
   return finish(arr, [steps], opts);
 }
 

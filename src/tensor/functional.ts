@@ -173,7 +173,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       }
     }
   });
-  if (xs.length === 1) return xs[0]!.to(dtype);
+  // NOTE: always a new tensor, as torch.cat: writing to the result must not reach the input.
+  if (xs.length === 1) return xs[0]!.dtype === dtype ? xs[0]!.clone() : xs[0]!.to(dtype);
   return apply(M.cat, xs.map((x) => x.to(dtype)), { dim: d, sizes: xs.map((x) => x.shape[d]!) });
 }
 export const concat = cat;

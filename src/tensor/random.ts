@@ -94,8 +94,31 @@ export function manualSeed(seed: number): Generator {
 /** Uniform numbers in [low, high) for a float32 (24-bit) or float64 (53-bit) tensor. */
 export function uniformValues(n: number, low: number, high: number, double: boolean, gen: Generator = defaultGenerator): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = (double ? gen.uniformDouble() : gen.uniformFloat()) * (high - low) + low;
+  // NOTE: PyTorch casts the bounds to the tensor's dtype first (uniform_real_distribution<float>);
+  // without this, float32 draws with bounds like 1/sqrt(3) differ from PyTorch's in the last bit.
+  const lo = double ? low : Math.fround(low);
+  const hi = double ? high : Math.fround(high);
+  // NOTE: PyTorch's kernel `x * (to - from) + from` is compiled with FMA contraction (x86 AVX2,
+  // aarch64), one rounding; in float64 that is observable, so it is emulated. (In float32 the
+  // product of a 24-bit draw and a float range is exact in double, so plain arithmetic agrees.)
+  for (let i = 0; i < n; i++) out[i] = double ? fma(gen.uniformDouble(), hi - lo, lo) : gen.uniformFloat() * (hi - lo) + lo;
   return out;
+}
+
+/** `a * b + c` with a single rounding (Dekker's exact product, then a compensated sum). */
+function fma(a: number, b: number, c: number): number {
+  const p = a * b;
+  const split = 134217729; // 2^27 + 1
+  let t = split * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = split * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const s = p + c;
+  const v = s - p;
+  return s + ((p - (s - v)) + (c - v) + e);
 }
 
 /**

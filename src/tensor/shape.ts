@@ -52,7 +52,8 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
+  // NOTE: right to left, so the error names the last mismatching dim, as PyTorch's infer_size.
+  for (let i = n - 1; i >= 0; i--) {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {

@@ -19,6 +19,7 @@ import {
   broadcastShapes, fmtShape, inferShape, isContiguousLayout, normalizeDim, normalizeDims, numel, sameShape, viewStrides,
 } from './shape.js';
 import { backward as engineBackward } from '../autograd/engine.js';
+import { adoptGradient, isOwnedGradient } from './scope.js';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -84,8 +85,7 @@ export class Tensor implements View {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
-  /** The gradient accumulated by `backward()` (leaves, and non-leaves after `retainGrad()`). */
-  grad: Tensor | null = null;
+  private gradSlot: Tensor | null = null;
   /** The graph node that produced this tensor; null for leaves. */
   gradFn: Node | null = null;
   /** For a view, the tensor whose storage it shares. */
@@ -103,6 +103,34 @@ export class Tensor implements View {
     this.strides = Object.freeze([...v.strides]);
     this.offset = v.offset;
     this.dtype = v.dtype;
+    // Device storage counts the tensors that reference it (freed by dispose() or a scope).
+    v.storage.retain?.(this);
+  }
+
+  /**
+   * The gradient accumulated by `backward()` (leaves, and non-leaves after `retainGrad()`).
+   * NOTE: on a device, replacing or clearing a gradient autograd made (`zeroGrad()`) frees
+   * its memory; `clone()` a gradient you want to keep past that.
+   */
+  get grad(): Tensor | null {
+    return this.gradSlot;
+  }
+  set grad(g: Tensor | null) {
+    const old = this.gradSlot;
+    this.gradSlot = g;
+    if (old && old !== g && isOwnedGradient(old)) old.dispose();
+  }
+
+  /**
+   * Free this tensor's device memory now, instead of when the garbage collector gets to it
+   * (its views keep the memory alive until they are disposed too). A no-op on the CPU.
+   * @example
+   * const y = x.matmul(w);
+   * console.log(await y.data());
+   * y.dispose();
+   */
+  dispose(): void {
+    this.storage.release?.(this);
   }
 
   /** Wrap a backend view (internal: use `tensor()` and friends). */
@@ -229,6 +257,8 @@ export class Tensor implements View {
     if (this.grad === null) {
       // NOTE: copy so `.grad` never aliases a tensor the graph (or the user) still holds.
       this.grad = createGraph ? g : noGrad(() => g.contiguous() === g ? g.clone() : g.contiguous());
+      // The leaf owns this copy: it outlives tg.scope() and is freed when replaced.
+      if (!createGraph) adoptGradient(this.grad);
     } else if (createGraph || this.grad.requiresGrad) {
       this.grad = this.grad.add(g);
     } else {
@@ -252,19 +282,45 @@ export class Tensor implements View {
     return this;
   }
 
+  /**
+   * @internal Point this leaf at `src`'s data (storage, layout, dtype) while keeping its
+   * identity, `requiresGrad` and hooks, as PyTorch's `param.data = src`. `Module.to()` uses it
+   * so optimizers holding the parameter keep working after `model.to('float64')`.
+   */
+  setData_(src: Tensor): this {
+    if (!this.isLeaf) throw new Error('setData_: only leaf tensors can have their data replaced');
+    const w = this as unknown as { storage: Storage; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType };
+    src.storage.retain?.(this);
+    this.storage.release?.(this);
+    w.storage = src.storage;
+    w.shape = Object.freeze([...src.shape]);
+    w.strides = Object.freeze([...src.strides]);
+    w.offset = src.offset;
+    w.dtype = src.dtype;
+    return this;
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** A contiguous copy of the elements as a TypedArray. */
   dataSync(): TypedArray {
     return backendOf(this).read(this);
   }
-  /** Async twin of `dataSync()` (devices that read back asynchronously need it). */
+  /**
+   * Async twin of `dataSync()`: the way to read a tensor on every device (WebGPU reads back
+   * only asynchronously).
+   * @example
+   * const values = await tg.randn([3], { device: 'gpu' }).data();
+   */
   async data(): Promise<TypedArray> {
-    return this.dataSync();
+    const be = backendOf(this);
+    return be.readAsync ? be.readAsync(this) : be.read(this);
   }
   /** The elements as nested arrays (booleans for bool tensors). */
   toArray(): NestedArray {
-    const flat = this.dataSync();
+    return this.nest(this.dataSync());
+  }
+  private nest(flat: TypedArray): NestedArray {
     const isBool = this.dtype === 'bool';
     const build = (dim: number, off: number): NestedArray => {
       if (dim === this.ndim) return isBool ? flat[off] !== 0 : flat[off]!;
@@ -276,8 +332,9 @@ export class Tensor implements View {
     };
     return build(0, 0);
   }
+  /** Async twin of `toArray()` (works on every device). */
   async array(): Promise<NestedArray> {
-    return this.toArray();
+    return this.nest(await this.data());
   }
   /** The value of a one-element tensor as a number (`Tensor.item`). */
   item(): number {
@@ -361,7 +418,9 @@ export class Tensor implements View {
   /** `clamp(min, max)`; either bound may be null. */
   clamp(min?: number | null, max?: number | null): Tensor {
     if ((min ?? null) === null && (max ?? null) === null) throw new TypeError("torch.clamp: At least one of 'min' or 'max' must not be None");
-    return apply(E.clamp, [this], { min: min ?? null, max: max ?? null });
+    // Bounds promote like any scalar operand: an int tensor clamped to 1.5 becomes float.
+    const dtype = resultType(this, ...[min, max].filter((v): v is number => v != null));
+    return apply(E.clamp, [dtype === this.dtype ? this : this.to(dtype)], { min: min ?? null, max: max ?? null });
   }
   clip(min?: number | null, max?: number | null): Tensor { return this.clamp(min, max); }
   clampMin(min: number): Tensor { return this.clamp(min, null); }
@@ -415,6 +474,9 @@ export class Tensor implements View {
   }
   /** `other / this`. */
   rdiv(other: TensorLike): Tensor {
+    // NOTE: PyTorch computes `scalar / x` as `reciprocal(x) * scalar`, which saves the result
+    // rather than x (so a later in-place edit of x does not invalidate the graph).
+    if (!(other instanceof Tensor) && isFloating(this.dtype)) return this.reciprocal().mul(other);
     return this.binary('div', other, { float: true, swap: true });
   }
   pow(exponent: TensorLike): Tensor {
@@ -503,9 +565,7 @@ export class Tensor implements View {
     if (!isFloating(dtype)) {
       throw new TypeError(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${dtype === 'int32' ? 'Int' : 'Bool'}`);
     }
-    const axes = this.reduceAxes(dim);
-    const n = axes.reduce((s, d) => s * this.shape[d]!, 1);
-    return this.sum(dim, keepdim, { dtype }).div(n);
+    return this.reduceWith(R.mean, dim, keepdim, dtype);
   }
   /** Product over one dim, or over all elements. */
   prod(dim?: number | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
@@ -522,11 +582,14 @@ export class Tensor implements View {
   }
 
   private checkNonEmpty(op: string, dim: number | readonly number[] | null | undefined): void {
-    if (this.numel() === 0) {
-      throw new RangeError(dim == null
-        ? `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`
-        : `${op}(): Expected reduction dim ${String(dim)} to have non-zero size.`);
+    if (this.numel() !== 0) return;
+    const dims = dim == null ? [] : typeof dim === 'number' ? [dim] : dim;
+    if (dims.length === 0) {
+      throw new RangeError(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
     }
+    // Only an empty reduced dim is an error: amax(1) of a [0, 3] tensor is an empty [0] (PyTorch).
+    const empty = dims.find((d) => this.shape[normalizeDim(d, this.ndim)] === 0);
+    if (empty !== undefined) throw new RangeError(`${op}(): Expected reduction dim ${empty} to have non-zero size.`);
   }
 
   /**
@@ -538,7 +601,10 @@ export class Tensor implements View {
   max(other: Tensor): Tensor;
   max(arg?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
     if (arg instanceof Tensor) return this.maximum(arg);
-    if (arg === undefined) return this.amax();
+    if (arg === undefined) {
+      this.checkNonEmpty('max', null);
+      return this.amax();
+    }
     return this.extremum('argmax', arg, keepdim);
   }
   min(): Tensor;
@@ -546,7 +612,10 @@ export class Tensor implements View {
   min(other: Tensor): Tensor;
   min(arg?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
     if (arg instanceof Tensor) return this.minimum(arg);
-    if (arg === undefined) return this.amin();
+    if (arg === undefined) {
+      this.checkNonEmpty('min', null);
+      return this.amin();
+    }
     return this.extremum('argmin', arg, keepdim);
   }
 
@@ -556,7 +625,8 @@ export class Tensor implements View {
     const src = this.ndim === 0 ? this.reshape([1]) : this;
     const idx = Tensor.fromView(backendOf(src).argReduce(op, src, d));
     // NOTE: the gradient goes to the returned index only (gather's backward).
-    let values = src.gather(d, idx);
+    // The indices are valid by construction, so skip gather's range check (a device readback).
+    let values = apply(I.gather, [src, idx], { dim: d, inShape: src.shape });
     let indices = idx;
     if (!keepdim || this.ndim === 0) {
       values = values.squeeze(this.ndim === 0 ? 0 : d);
@@ -712,7 +782,8 @@ export class Tensor implements View {
     if (d.length !== this.ndim) {
       throw new RangeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${d.length}`);
     }
-    const nd = normalizeDims(d, this.ndim);
+    const nd = d.map((v) => normalizeDim(v, this.ndim));
+    if (new Set(nd).size !== nd.length) throw new RangeError('permute(): duplicate dims are not allowed.');
     if (nd.every((v, i) => v === i)) return this;
     return apply(M.permute, [this], { dims: nd });
   }
@@ -849,6 +920,7 @@ export class Tensor implements View {
     return this.split(Math.max(1, Math.ceil(size / chunks)), dim);
   }
   unbind(dim = 0): Tensor[] {
+    if (this.ndim === 0) throw new RangeError(`Dimension specified as ${dim} but tensor has no dimensions`);
     const d = normalizeDim(dim, this.ndim);
     return Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i));
   }
@@ -872,6 +944,8 @@ export class Tensor implements View {
     return d;
   }
   private checkIndexRange(op: string, d: number, index: Tensor): void {
+    // NOTE: WebGPU reads back only asynchronously, so indices on that device go unchecked.
+    if (backendOf(index).canReadSync?.(index) === false) return;
     const size = this.shape[d] ?? 1;
     const vals = index.dataSync();
     for (const v of vals) {
@@ -916,6 +990,8 @@ export class Tensor implements View {
     if (index.ndim > 1) throw new RangeError('index_select(): Index is supposed to be a vector');
     const d = normalizeDim(dim, this.ndim);
     const idx = index.reshape([-1]);
+    const size = this.shape[d] ?? 1;
+    if (backendOf(idx).canReadSync?.(idx) !== false && idx.dataSync().some((v) => v < 0 || v >= size)) throw new RangeError('index out of range in self');
     const shape = this.shape.map((s, i) => (i === d ? idx.numel() : s));
     const view = [...this.shape.map(() => 1)];
     view[d] = idx.numel();
@@ -950,15 +1026,19 @@ export class Tensor implements View {
     if (!sameShape(result.shape, this.shape)) {
       throw new RangeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
     }
-    if (recording && result.requiresGrad) {
+    // NOTE: a non-leaf that requires grad is rebased even when the new value ignores the old one
+    // (fill_, zero_): its old history must then get a zero gradient, as PyTorch's FillBackward.
+    if (recording && (result.requiresGrad || this.requiresGrad)) {
       if (this.base && this.base.requiresGrad) {
+        if (this.base.isLeaf) throw new Error(`a view of a leaf Variable that requires grad is being used in an in-place operation. (${op})`);
         throw new Error(`${op}: an in-place operation on a view of a tensor that requires grad is not supported; use the out-of-place op (e.g. x = x.add(y)) or clone() first.`);
       }
       // Rebase history: this tensor now stands for the op's result (PyTorch rebases grad_fn).
-      const old = Tensor.fromView(this);
-      old.gradFn = this.gradFn;
-      old.requiresGradFlag = this.requiresGradFlag;
-      const rebased = compute(old);
+      // NOTE: the op runs on a copy of the old value, so what its backward saves (y.mul_(w) needs
+      // the old y for w's gradient) is not overwritten below, as PyTorch saves `original_self`.
+      const old = this.clone();
+      let rebased = compute(old);
+      if (!rebased.requiresGrad) rebased = where(scalarTensor(true, 'bool', this.device).expand(this.shape), rebased, old);
       backendOf(this).copyInto(this, rebased.to(this.dtype));
       this.storage.version++;
       this.gradFn = rebased.gradFn;
@@ -995,7 +1075,9 @@ export class Tensor implements View {
   }
   /** Copy `src` (broadcast to this shape) into this tensor. */
   copy_(src: Tensor): this {
-    return this.inplace('copy_', (s) => (src.device === s.device ? src : src.to(s.device)).to(s.dtype).expand(s.shape).add(s.mul(0)));
+    // NOTE: `where(true, src, self)` (not `src + 0 * self`) keeps self in the graph with a zero
+    // gradient without letting inf/NaN in the old values leak into the copy.
+    return this.inplace('copy_', (s) => where(scalarTensor(true, 'bool', s.device).expand(s.shape), (src.device === s.device ? src : src.to(s.device)).to(s.dtype).expand(s.shape), s));
   }
   zero_(): this {
     return this.fill_(0);

@@ -59,13 +59,15 @@ export function unaryOp(op: UnaryOp): OpDef<DType> {
 type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, out: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
 
 /** Gradients of binary ops with respect to both operands. */
-const BINARY_GRADS: Partial<Record<BinaryOp, { grad: BinaryGrad; saves: 'none' | 'inputs' | 'all' }>> = {
+const BINARY_GRADS: Partial<Record<BinaryOp, { grad: BinaryGrad; saves: 'none' | 'inputs' | 'all'; savedInputs?: (rg: readonly boolean[]) => boolean[] }>> = {
   add: { grad: (g) => [g, g], saves: 'none' },
   sub: { grad: (g, _a, _b, _o, n) => [g, n[1] ? g.neg() : null], saves: 'none' },
-  mul: { grad: (g, a, b, _o, n) => [n[0] ? g.mul(b) : null, n[1] ? g.mul(a) : null], saves: 'inputs' },
+  // Each operand is read only for the other's gradient.
+  mul: { grad: (g, a, b, _o, n) => [n[0] ? g.mul(b) : null, n[1] ? g.mul(a) : null], saves: 'inputs', savedInputs: (rg) => [rg[1]!, rg[0]!] },
   div: {
     grad: (g, a, b, _o, n) => [n[0] ? g.div(b) : null, n[1] ? g.neg().mul(a).div(b.mul(b)) : null],
     saves: 'inputs',
+    savedInputs: (rg) => [rg[1]!, true],
   },
   // NOTE: PyTorch's pow_backward: zero where the exponent is 0 (self), and where base == 0 with
   // a non-negative exponent (exponent), so 0 ** 0 and log(0) never leak NaN.
@@ -112,6 +114,7 @@ export function binaryOp(op: BinaryOp): OpDef<DType> {
       forward: ([a, b], dtype) => backendOf(a!).binary(op, a!, b!, dtype),
       ...(spec && {
         saves: spec.saves,
+        ...(spec.savedInputs && { savedInputs: spec.savedInputs }),
         backward: (ctx: Ctx<DType>, g: Tensor) => {
           const [a, b] = spec.saves === 'none' ? [g, g] : ctx.inputs;
           return spec.grad(g, a!, b!, spec.saves === 'all' ? ctx.output : g, ctx.needsInputGrad);
@@ -127,6 +130,7 @@ export function binaryOp(op: BinaryOp): OpDef<DType> {
 export const where = defineOp({
   name: 'where',
   saves: 'inputs',
+  savedInputs: () => [true, false, false], // only the condition is read
   forward: ([c, a, b]) => backendOf(a!).where(c!, a!, b!),
   backward: ({ inputs: [c], needsInputGrad: n }, g) => [null, n[1] ? whereFn(c!, g, 0) : null, n[2] ? whereFn(c!, 0, g) : null],
 });

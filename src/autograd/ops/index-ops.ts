@@ -5,6 +5,7 @@ import { defineOp } from '../function.js';
 export const gather = defineOp<{ dim: number; inShape: readonly number[] }>({
   name: 'gather',
   saves: 'inputs',
+  savedInputs: () => [false, true], // x only lends its shape to the backward
   forward: ([x, index], { dim }) => backendOf(x!).gather(x!, dim, index!),
   backward: ({ inputs: [x, index], attrs: { dim } }, g) => [x!.zerosLike().scatterAdd(dim, index!, g), null],
 });
@@ -13,6 +14,7 @@ export const gather = defineOp<{ dim: number; inShape: readonly number[] }>({
 export const scatter = defineOp<{ dim: number; accumulate: boolean }>({
   name: 'scatter',
   saves: 'inputs',
+  savedInputs: () => [false, true, false], // only the index is read
   forward: ([self, index, src], { dim, accumulate }) => backendOf(self!).scatter(self!, dim, index!, src!, accumulate),
   backward: ({ inputs: [, index], attrs: { dim, accumulate }, needsInputGrad: n }, g) => [
     // NOTE: plain scatter overwrites, so positions it wrote get no gradient in self.

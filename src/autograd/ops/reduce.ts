@@ -1,5 +1,5 @@
 /** Reduction primitives. Results keep reduced dims as size 1; the Tensor layer squeezes them. */
-import type { DType } from '../../tensor/dtype.js';
+import { allocArray, type DType } from '../../tensor/dtype.js';
 import type { ReduceOp } from '../../tensor/backend/backend.js';
 import type { View } from '../../tensor/backend/backend.js';
 import { backendOf } from '../../tensor/backend/device.js';
@@ -30,6 +30,25 @@ export const sum = defineOp<ReduceAttrs>({
   saves: 'none',
   forward: run('sum'),
   backward: ({ attrs }, g) => [g.reshape(keptShape(attrs)).expand(attrs.inShape)],
+});
+
+/** mean over `axes`: a primitive (not sum / n) so it saves nothing, as PyTorch's MeanBackward. */
+export const mean = defineOp<ReduceAttrs>({
+  name: 'mean',
+  saves: 'none',
+  forward: (inputs, attrs) => {
+    const s = run('sum')(inputs, attrs);
+    const n = attrs.axes.reduce((acc, d) => acc * attrs.inShape[d]!, 1);
+    const be = backendOf(inputs[0]!);
+    const count = allocArray(attrs.dtype, 1);
+    count[0] = n;
+    const c = be.fromArray(count, []);
+    return be.binary('div', s, { ...c, shape: s.shape, strides: s.shape.map(() => 0) }, attrs.dtype);
+  },
+  backward: ({ attrs }, g) => {
+    const n = attrs.axes.reduce((acc, d) => acc * attrs.inShape[d]!, 1);
+    return [g.reshape(keptShape(attrs)).expand(attrs.inShape).div(n)];
+  },
 });
 
 /**

@@ -2,12 +2,15 @@
  * softmax, logSoftmax and logsumexp as primitives: stable forwards (the max is subtracted) and
  * PyTorch's backward formulas (derivatives.yaml), which are themselves differentiable.
  */
+import { backendOf } from '../../tensor/backend/device.js';
 import { noGrad } from '../grad-mode.js';
 import { where, type Tensor } from '../../tensor/tensor.js';
 import { defineOp } from '../function.js';
 
 /** The detached row max, zeroed where infinite so `x - m` never makes NaN from inf - inf. */
 function shift(x: Tensor, axes: readonly number[]): Tensor {
+  // An empty tensor has no max: shift by 0 (logsumexp over an empty dim is -inf, as PyTorch).
+  if (x.numel() === 0) return x.sum(axes, true);
   const m = x.amax(axes, true);
   return where(m.isinf(), 0, m);
 }
@@ -16,6 +19,7 @@ export const softmax = defineOp<{ dim: number }>({
   name: 'softmax',
   saves: 'output',
   forward: ([x], { dim }) =>
+    backendOf(x!).softmax?.(x!, dim, false) ??
     noGrad(() => {
       const e = x!.sub(shift(x!, [dim])).exp();
       return e.div(e.sum(dim, true));
@@ -28,6 +32,7 @@ export const logSoftmax = defineOp<{ dim: number }>({
   name: 'logSoftmax',
   saves: 'output',
   forward: ([x], { dim }) =>
+    backendOf(x!).softmax?.(x!, dim, true) ??
     noGrad(() => {
       const s = x!.sub(shift(x!, [dim]));
       return s.sub(s.exp().sum(dim, true).log());

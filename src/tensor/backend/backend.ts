@@ -7,11 +7,19 @@ import type { Layout } from '../shape.js';
 
 export type Device = 'cpu' | 'gpu';
 
-/** A flat block of elements. `version` counts in-place writes (PyTorch's version counter). */
+/**
+ * A flat block of elements. `version` counts in-place writes (PyTorch's version counter).
+ * `data` is the host array: CPU storage always has one; gpu storage has one only while it lives
+ * on the host (small tensors, float64) and throws otherwise, so read through the backend.
+ */
 export interface Storage {
   readonly data: TypedArray;
   readonly device: Device;
   version: number;
+  /** Device storage: a tensor took a reference (reference count, scope tracking). */
+  retain?(owner: object): void;
+  /** Device storage: that tensor let go (`dispose()`); the last reference frees device memory. */
+  release?(owner: object): void;
 }
 
 /** What a kernel reads: storage, layout and dtype. A Tensor is a View. */
@@ -38,6 +46,10 @@ export interface Backend {
   fromArray(data: TypedArray, shape: readonly number[]): View;
   /** A contiguous copy of the view's elements. */
   read(x: View): TypedArray;
+  /** Devices whose readback is asynchronous (WebGPU) implement this; `read` may then throw. */
+  readAsync?(x: View): Promise<TypedArray>;
+  /** False when `read` cannot run synchronously for this view (device tensors on WebGPU). */
+  canReadSync?(x: View): boolean;
   contiguous(x: View): View;
   cast(x: View, dtype: DType): View;
   unary(op: UnaryOp, x: View, outDtype: DType): View;
@@ -50,6 +62,12 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: View, axis: number): View;
   /** `[..., m, k] @ [..., k, n]` with equal batch shapes. */
   matmul(a: View, b: View): View;
+  /**
+   * Optional fused softmax (or logSoftmax when `log`) along `axis`: a fast path the softmax ops
+   * try first. Returns null where the backend has no kernel for this input (the op then runs
+   * its composite forward).
+   */
+  softmax?(x: View, axis: number, log: boolean): View | null;
   /** `out[.., idx[i], ..] = x[.., index[i], ..]` along `dim` (torch.gather). */
   gather(x: View, dim: number, index: View): View;
   /** A copy of `self` with `src` scattered along `dim` (assigned, or added when `accumulate`). */

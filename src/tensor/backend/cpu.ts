@@ -5,6 +5,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, isContiguousLayout, layoutOffsets, numel, type Layout } from '../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import { wasmBinary, wasmMatmul, wasmReduce, wasmSoftmax, wasmUnary } from './wasm/index.js';
 
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
@@ -91,6 +92,8 @@ function read(x: View): TypedArray {
 }
 
 function unary(op: UnaryOp, x: View, outDtype: DType): View {
+  const fast = wasmUnary(op, x, outDtype);
+  if (fast) return makeView(fast, x.shape, outDtype);
   const f = UNARY[op];
   const n = numel(x.shape);
   const out = allocArray(outDtype, n);
@@ -106,6 +109,8 @@ function unary(op: UnaryOp, x: View, outDtype: DType): View {
 }
 
 function binary(op: BinaryOp, a: View, b: View, outDtype: DType): View {
+  const fast = wasmBinary(op, a, b, outDtype);
+  if (fast) return makeView(fast, a.shape, outDtype);
   const f = (a.dtype === 'int32' && outDtype === 'int32' && INT_BINARY[op]) || BINARY[op];
   const n = numel(a.shape);
   const out = allocArray(outDtype, n);
@@ -159,6 +164,8 @@ function reductionPlan(x: View, axes: readonly number[]): { outShape: number[]; 
 }
 
 function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): View {
+  const fast = wasmReduce(op, x, axes, outDtype);
+  if (fast) return makeView(fast, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), outDtype);
   const { outShape, groups, size, offs } = reductionPlan(x, axes);
   const out = allocArray(outDtype, groups);
   const src = x.storage.data;
@@ -230,6 +237,8 @@ function argReduce(op: ArgReduceOp, x: View, axis: number): View {
 
 function matmul(a: View, b: View): View {
   const rank = a.shape.length;
+  const fast = wasmMatmul(a, b);
+  if (fast) return makeView(fast, [...a.shape.slice(0, rank - 2), a.shape[rank - 2]!, b.shape[rank - 1]!], a.dtype);
   const m = a.shape[rank - 2]!;
   const k = a.shape[rank - 1]!;
   const n = b.shape[rank - 1]!;
@@ -367,6 +376,10 @@ export const cpuBackend: Backend = {
   reduce,
   argReduce,
   matmul,
+  softmax: (x, axis, log) => {
+    const fast = wasmSoftmax(x, axis, log);
+    return fast ? makeView(fast, x.shape, x.dtype) : null;
+  },
   gather,
   scatter,
   cat,

@@ -8,11 +8,25 @@ export function registerBackend(b: Backend): void {
   backends.set(b.device, b);
 }
 
+/** Remove a device's backend (the gpu device on `tg.gpu.shutdown()`). */
+export function unregisterBackend(device: Device): void {
+  if (device !== 'cpu') backends.delete(device);
+}
+
 export function backendFor(device: Device): Backend {
   const b = backends.get(device);
-  if (!b) throw new Error(`device '${device}' is not available`);
+  if (!b) {
+    if (device === 'gpu') throw new Error("device 'gpu' is not initialised: call `await tg.gpu.init()` first");
+    throw new Error(`device '${device}' is not available`);
+  }
   return b;
 }
+
+/**
+ * The gpu device's implementation (tensorgrad's kernels, and gpu.js through it), imported on the
+ * first `tg.gpu.init()` so CPU-only users load none of it.
+ */
+export const loadGpuDevice = () => import('./gpujs/device.js');
 
 export function backendOf(x: View): Backend {
   return backendFor(x.storage.device);

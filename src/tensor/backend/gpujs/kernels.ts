@@ -1,0 +1,363 @@
+/**
+ * Kernel templates. Each function returns a cache key and a gpu.js kernel source string with
+ * every shape, stride and offset inlined as a literal, so one compiled kernel serves one layout
+ * (no `dynamicOutput`, which silently keeps stale sizes on GL: notes §6.2). Every buffer is
+ * flat and 1-D; a thread computes one output element from its flat index `this.thread.x`.
+ *
+ * Kernel bodies stay within what gpu.js translates to GLSL, WGSL and WebAssembly: `let`/`const`,
+ * arithmetic, `Math.*`, `if`, constant-bound `for` loops, and one `return`.
+ */
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { DType } from '../../dtype.js';
+
+/** A strided view into a flat device buffer of `length` elements. */
+export interface ArgLayout {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface KernelSpec {
+  readonly key: string;
+  readonly length: number;
+  readonly source: () => string;
+}
+
+const sig = (a: ArgLayout) => `${a.length}:${a.shape.join('x')}/${a.strides.join(',')}@${a.offset}`;
+const numel = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+/**
+ * Decode the flat index `v` into coordinates `${p}0..` over `shape`. Float division can be off
+ * by one near multiples, so the quotient is corrected with exact integer products (< 2^24).
+ */
+function decode(shape: readonly number[], v: string, p: string): string[] {
+  const rank = shape.length;
+  if (rank === 0) return [];
+  const lines = [`let ${p}r = ${v};`];
+  for (let d = rank - 1; d >= 1; d--) {
+    const n = shape[d]!;
+    if (n === 1) {
+      lines.push(`const ${p}${d} = 0;`);
+      continue;
+    }
+    lines.push(
+      `let ${p}q${d} = Math.floor(${p}r / ${n});`,
+      `if (${p}q${d} * ${n} > ${p}r) { ${p}q${d} = ${p}q${d} - 1; }`,
+      `if (${p}q${d} * ${n} + ${n} <= ${p}r) { ${p}q${d} = ${p}q${d} + 1; }`,
+      `const ${p}${d} = ${p}r - ${p}q${d} * ${n};`,
+      `${p}r = ${p}q${d};`,
+    );
+  }
+  lines.push(`const ${p}0 = ${p}r;`);
+  return lines;
+}
+
+/** `offset + Σ coord·stride` for the dims listed (stride-0 and size-1 dims drop out). */
+function index(a: ArgLayout, coord: (d: number) => string, dims?: readonly number[]): string {
+  const terms: string[] = [];
+  for (const d of dims ?? a.shape.map((_, i) => i)) {
+    const s = a.strides[d]!;
+    if (s === 0 || a.shape[d] === 1) continue;
+    terms.push(s === 1 ? coord(d) : `${coord(d)} * ${s}`);
+  }
+  if (a.offset !== 0 || terms.length === 0) terms.push(String(a.offset));
+  return terms.join(' + ');
+}
+
+function isDenseOver(a: ArgLayout, shape: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && a.strides[d] !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
+}
+
+function fn(args: readonly string[], lines: readonly string[]): string {
+  return `function (${args.join(', ')}) {\n  ${lines.join('\n  ')}\n}`;
+}
+
+// NOTE: float32 has no NaN/Infinity literals in GLSL; these expressions avoid needing them.
+const MAX_F32 = '3.4028234663852886e38';
+
+/** expm1 without cancellation for |x| < 0.5 (Taylor to x^9), exp(x) - 1 elsewhere. */
+const expm1 = (x: string) =>
+  `(Math.abs(${x}) < 0.5 ? ${x} * (1 + ${x} / 2 * (1 + ${x} / 3 * (1 + ${x} / 4 * (1 + ${x} / 5 * (1 + ${x} / 6 * (1 + ${x} / 7 * (1 + ${x} / 8 * (1 + ${x} / 9)))))))) : Math.exp(${x}) - 1)`;
+
+/** Statements that turn `x` into the unary result (last line returns). */
+export const UNARY_SRC: Record<UnaryOp, (x: string) => string[]> = {
+  neg: (x) => [`return -${x};`],
+  abs: (x) => [`return Math.abs(${x});`],
+  sign: (x) => [`return ${x} > 0 ? 1 : (${x} < 0 ? -1 : 0);`],
+  exp: (x) => [`return Math.exp(${x});`],
+  expm1: (x) => [`return ${expm1(x)};`],
+  log: (x) => [`return Math.log(${x});`],
+  // Kahan's log1p: exact rounding of 1 + x is compensated by x / (u - 1).
+  log1p: (x) => [`const u = 1 + ${x};`, `if (u == 1) { return ${x}; }`, `return Math.log(u) * ${x} / (u - 1);`],
+  sqrt: (x) => [`return Math.sqrt(${x});`],
+  rsqrt: (x) => [`return 1 / Math.sqrt(${x});`],
+  square: (x) => [`return ${x} * ${x};`],
+  sin: (x) => [`return Math.sin(${x});`],
+  cos: (x) => [`return Math.cos(${x});`],
+  // tanh = -expm1(-2|x|) / (2 + expm1(-2|x|)), signed: accurate near 0, no overflow.
+  tanh: (x) => [`const t = -2 * Math.abs(${x});`, `const e = ${expm1('t')};`, `const y = -e / (2 + e);`, `return ${x} < 0 ? -y : y;`],
+  sigmoid: (x) => [`return 1 / (1 + Math.exp(-${x}));`],
+  relu: (x) => [`return ${x} > 0 ? ${x} : 0;`],
+  reciprocal: (x) => [`return 1 / ${x};`],
+  floor: (x) => [`return Math.floor(${x});`],
+  ceil: (x) => [`return Math.ceil(${x});`],
+  // Round half to even, as torch.round.
+  round: (x) => [`let r = Math.floor(${x} + 0.5);`, `if (r - ${x} == 0.5 && r - 2 * Math.floor(r / 2) != 0) { r = r - 1; }`, `return r;`],
+  logicalNot: (x) => [`return ${x} == 0 ? 1 : 0;`],
+  isnan: (x) => [`return ${x} == ${x} ? 0 : 1;`],
+  isfinite: (x) => [`return Math.abs(${x}) <= ${MAX_F32} ? 1 : 0;`],
+};
+
+/** Statements combining `a` and `b` (last line returns). */
+export const BINARY_SRC: Record<BinaryOp, (a: string, b: string) => string[]> = {
+  add: (a, b) => [`return ${a} + ${b};`],
+  sub: (a, b) => [`return ${a} - ${b};`],
+  mul: (a, b) => [`return ${a} * ${b};`],
+  div: (a, b) => [`return ${a} / ${b};`],
+  // NOTE: GLSL/WGSL pow is undefined for a < 0 or a = 0; handle signs and zero as Math.pow does.
+  pow: (a, b) => [
+    `if (${b} == 0) { return 1; }`,
+    `let y = Math.pow(Math.abs(${a}), ${b});`,
+    `if (${a} == 0) { y = ${b} > 0 ? 0 : 1 / Math.abs(${a}); }`,
+    `if (${a} < 0 && ${b} - 2 * Math.floor(${b} / 2) == 1) { y = -y; }`,
+    `return y;`,
+  ],
+  maximum: (a, b) => [`return Math.max(${a}, ${b});`],
+  minimum: (a, b) => [`return Math.min(${a}, ${b});`],
+  atan2: (a, b) => [`return Math.atan2(${a}, ${b});`],
+  eq: (a, b) => [`return ${a} == ${b} ? 1 : 0;`],
+  ne: (a, b) => [`return ${a} != ${b} ? 1 : 0;`],
+  lt: (a, b) => [`return ${a} < ${b} ? 1 : 0;`],
+  le: (a, b) => [`return ${a} <= ${b} ? 1 : 0;`],
+  gt: (a, b) => [`return ${a} > ${b} ? 1 : 0;`],
+  ge: (a, b) => [`return ${a} >= ${b} ? 1 : 0;`],
+  logicalAnd: (a, b) => [`return ${a} != 0 && ${b} != 0 ? 1 : 0;`],
+  logicalOr: (a, b) => [`return ${a} != 0 || ${b} != 0 ? 1 : 0;`],
+};
+
+/** The value conversion a cast to `dtype` applies (int32 truncates, non-finite to 0; bool tests != 0). */
+export function castSrc(dtype: DType): (x: string) => string[] {
+  if (dtype === 'int32') return (x) => [`if (!(Math.abs(${x}) <= ${MAX_F32})) { return 0; }`, `return ${x} < 0 ? Math.ceil(${x}) : Math.floor(${x});`];
+  if (dtype === 'bool') return (x) => [`return ${x} != 0 ? 1 : 0;`];
+  return (x) => [`return ${x};`];
+}
+
+/**
+ * An elementwise kernel over `shape`: reads each argument at the thread's coordinates (strided,
+ * broadcast through stride 0) and runs `body` on the values.
+ */
+export function elementwise(name: string, shape: readonly number[], args: readonly ArgLayout[], body: (xs: string[]) => string[]): KernelSpec {
+  const key = `ew|${name}|${shape.join('x')}|${args.map(sig).join('|')}`;
+  return {
+    key,
+    length: numel(shape),
+    source: () => {
+      const names = args.map((_, k) => `a${k}`);
+      const needDecode = args.some((a) => !isDenseOver(a, shape));
+      const lines = ['const i = this.thread.x;', ...(needDecode ? decode(shape, 'i', 'c') : [])];
+      args.forEach((a, k) => {
+        const idx = isDenseOver(a, shape) ? (a.offset ? `i + ${a.offset}` : 'i') : index(a, (d) => `c${d}`);
+        lines.push(`const x${k} = ${names[k]}[${idx}];`);
+      });
+      lines.push(...body(args.map((_, k) => `x${k}`)));
+      return fn(names, lines);
+    },
+  };
+}
+
+/**
+ * Reduce `x` over `axes` (kept as size 1 in `outShape`): one thread per output element, looping
+ * over the reduced coordinates with constant bounds.
+ */
+export function reduce(op: ReduceOp, x: ArgLayout, axes: readonly number[]): KernelSpec {
+  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  return {
+    key: `reduce|${op}|${axes.join(',')}|${sig(x)}`,
+    length: numel(outShape),
+    source: () => {
+      const lines = ['const i = this.thread.x;', ...decode(outShape, 'i', 'c'), `const base = ${index(x, (d) => `c${d}`, kept)};`];
+      const init = { sum: '0', prod: '1', all: '1', any: '0', max: 'a[base]', min: 'a[base]' }[op];
+      lines.push(`let acc = ${init};`);
+      let open = '';
+      for (const d of axes) open += `for (let j${d} = 0; j${d} < ${x.shape[d]}; j${d}++) { `;
+      const off = axes.filter((d) => x.strides[d] !== 0).map((d) => `j${d} * ${x.strides[d]}`);
+      const update = {
+        sum: 'acc = acc + v;',
+        prod: 'acc = acc * v;',
+        max: 'acc = Math.max(acc, v);',
+        min: 'acc = Math.min(acc, v);',
+        all: 'if (v == 0) { acc = 0; }',
+        any: 'if (v != 0) { acc = 1; }',
+      }[op];
+      lines.push(`${open}const v = a[${['base', ...off].join(' + ')}]; ${update} ${'} '.repeat(axes.length)}`);
+      lines.push('return acc;');
+      return fn(['a'], lines);
+    },
+  };
+}
+
+/** Index of the first max/min along `axis` (kept as size 1). */
+export function argReduce(op: ArgReduceOp, x: ArgLayout, axis: number): KernelSpec {
+  const outShape = x.shape.map((d, i) => (i === axis ? 1 : d));
+  const kept = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const s = x.strides[axis]!;
+  return {
+    key: `arg|${op}|${axis}|${sig(x)}`,
+    length: numel(outShape),
+    source: () =>
+      fn(['a'], [
+        'const i = this.thread.x;',
+        ...decode(outShape, 'i', 'c'),
+        `const base = ${index(x, (d) => `c${d}`, kept)};`,
+        'let best = a[base];',
+        'let bi = 0;',
+        `for (let j = 1; j < ${x.shape[axis]}; j++) { const v = a[base + j * ${s}]; if (v ${op === 'argmax' ? '>' : '<'} best) { best = v; bi = j; } }`,
+        'return bi;',
+      ]),
+  };
+}
+
+/**
+ * Batched matmul `[..., m, k] @ [..., k, n]` on strided operands: transposed and broadcast
+ * operands (the backward's `g @ bᵀ`, `aᵀ @ g`) are read through their strides, never copied.
+ */
+export function matmul(a: ArgLayout, b: ArgLayout): KernelSpec {
+  const rank = a.shape.length;
+  const [m, k, n] = [a.shape[rank - 2]!, a.shape[rank - 1]!, b.shape[rank - 1]!];
+  const outShape = [...a.shape.slice(0, rank - 2), m, n];
+  const batchDims = outShape.slice(0, rank - 2).map((_, i) => i);
+  return {
+    key: `mm|${sig(a)}|${sig(b)}`,
+    length: numel(outShape),
+    source: () => {
+      const coord = (d: number) => `c${d}`;
+      const aBase = index(a, coord, [...batchDims, rank - 2]);
+      const bBase = index(b, coord, [...batchDims, rank - 1]);
+      const ak = a.strides[rank - 1]!;
+      const bk = b.strides[rank - 2]!;
+      return fn(['a', 'b'], [
+        'const i = this.thread.x;',
+        ...decode(outShape, 'i', 'c'),
+        `const ab = ${aBase};`,
+        `const bb = ${bBase};`,
+        'let s = 0;',
+        `for (let p = 0; p < ${k}; p++) { s = s + a[ab + p * ${ak}] * b[bb + p * ${bk}]; }`,
+        'return s;',
+      ]);
+    },
+  };
+}
+
+/** `out[c] = x[c with c[dim] = index[c]]` over the index's shape (torch.gather). */
+export function gather(x: ArgLayout, dim: number, idx: ArgLayout): KernelSpec {
+  return {
+    key: `gather|${dim}|${sig(x)}|${sig(idx)}`,
+    length: numel(idx.shape),
+    source: () =>
+      fn(['a', 'ix'], [
+        'const i = this.thread.x;',
+        ...decode(idx.shape, 'i', 'c'),
+        `const j = ix[${index(idx, (d) => `c${d}`)}];`,
+        // A size-1 or broadcast `dim` drops out of the index: the only valid index there is 0.
+        `return a[${index(x, (d) => (d === dim ? 'j' : `c${d}`))}];`,
+      ]),
+  };
+}
+
+/**
+ * scatter / scatter_add as a gather: each output element of `self`'s shape scans the index
+ * entries along `dim` that share its other coordinates (no atomics needed). With duplicates,
+ * assignment keeps the last write, as the CPU backend does.
+ */
+export function scatter(self: ArgLayout, dim: number, idx: ArgLayout, src: ArgLayout, accumulate: boolean): KernelSpec {
+  return {
+    key: `scatter|${dim}|${accumulate}|${sig(self)}|${sig(idx)}|${sig(src)}`,
+    length: numel(self.shape),
+    source: () => {
+      const inside = self.shape.map((_, d) => d).filter((d) => d !== dim && idx.shape[d]! < self.shape[d]!).map((d) => `c${d} < ${idx.shape[d]}`);
+      const coord = (d: number) => (d === dim ? 't' : `c${d}`);
+      return fn(['a', 'ix', 'sv'], [
+        'const i = this.thread.x;',
+        ...decode(self.shape, 'i', 'c'),
+        `let acc = a[${index(self, (d) => `c${d}`)}];`,
+        ...(inside.length ? [`if (${inside.join(' && ')}) {`] : []),
+        `for (let t = 0; t < ${idx.shape[dim]}; t++) { if (ix[${index(idx, coord)}] == c${dim}) { acc = ${accumulate ? 'acc + ' : ''}sv[${index(src, coord)}]; } }`,
+        ...(inside.length ? ['}'] : []),
+        'return acc;',
+      ]);
+    },
+  };
+}
+
+/** Concatenate up to 8 views along `dim` (the backend chains longer lists). */
+export function cat(xs: readonly ArgLayout[], dim: number): KernelSpec {
+  const shape = [...xs[0]!.shape];
+  shape[dim] = xs.reduce((s, x) => s + x.shape[dim]!, 0);
+  return {
+    key: `cat|${dim}|${xs.map(sig).join('|')}`,
+    length: numel(shape),
+    source: () => {
+      const lines = ['const i = this.thread.x;', ...decode(shape, 'i', 'c')];
+      let start = 0;
+      xs.forEach((x, k) => {
+        const end = start + x.shape[dim]!;
+        const at = index(x, (d) => (d === dim ? `(c${d} - ${start})` : `c${d}`));
+        lines.push(k === xs.length - 1 ? `return a${k}[${at}];` : `if (c${dim} < ${end}) { return a${k}[${at}]; }`);
+        start = end;
+      });
+      return fn(xs.map((_, k) => `a${k}`), lines);
+    },
+  };
+}
+
+/**
+ * Dims of a strided view sorted by stride (descending), when every stride exceeds the span of
+ * the dims inside it: then a storage position maps back to at most one coordinate, so an
+ * in-place write can be done by a kernel over the whole storage. Null otherwise.
+ */
+export function nestedOrder(v: ArgLayout): number[] | null {
+  const dims = v.shape.map((_, i) => i).filter((d) => v.shape[d]! > 1);
+  dims.sort((x, y) => v.strides[y]! - v.strides[x]!);
+  let span = 0;
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k]!;
+    if (v.strides[d]! <= span) return null;
+    span += (v.shape[d]! - 1) * v.strides[d]!;
+  }
+  return dims;
+}
+
+/**
+ * In-place write as a new buffer: every storage position covered by the strided `dst` view
+ * takes the matching `src` element (converted by `conv`); the rest keeps `old`.
+ */
+export function writeInto(dst: ArgLayout, order: readonly number[], src: ArgLayout, dtype: DType): KernelSpec {
+  return {
+    key: `write|${dtype}|${sig(dst)}|${sig(src)}`,
+    length: dst.length,
+    source: () => {
+      const lines = ['const p = this.thread.x;', `let r = p - ${dst.offset};`, 'if (r < 0) { return old[p]; }'];
+      for (const d of order) {
+        const s = dst.strides[d]!;
+        lines.push(
+          `let c${d} = Math.floor(r / ${s});`,
+          `if (c${d} * ${s} > r) { c${d} = c${d} - 1; }`,
+          `if (c${d} * ${s} + ${s} <= r) { c${d} = c${d} + 1; }`,
+          `if (c${d} >= ${dst.shape[d]}) { return old[p]; }`,
+          `r = r - c${d} * ${s};`,
+        );
+      }
+      lines.push('if (r != 0) { return old[p]; }');
+      for (let d = 0; d < dst.shape.length; d++) if (!order.includes(d)) lines.push(`const c${d} = 0;`);
+      lines.push(`const x = sv[${index(src, (d) => `c${d}`)}];`, ...castSrc(dtype)('x'));
+      return fn(['old', 'sv'], lines);
+    },
+  };
+}

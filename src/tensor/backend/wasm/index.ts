@@ -1,0 +1,60 @@
+/**
+ * The fast CPU path: WebAssembly SIMD kernels generated from TypeScript at run time (see
+ * `emit.ts`), used by the CPU backend for large float32 work. Each `wasm*` hook returns the
+ * result's elements, or null when the plain TypeScript kernel should run (wasm off or missing,
+ * not float32, too small, or a layout the kernels do not cover).
+ *
+ * Routed today (float32 only; float64 stays on the exact plain path):
+ * - matmul with any strides and batch broadcasting, m·n·k >= {@link GEMM_MIN_WORK};
+ * - unary neg/abs/sqrt/square/reciprocal/relu/exp/sigmoid and binary add/sub/mul/div on dense
+ *   operands (plus scalar, row-vector and column-vector broadcasts), >= {@link ELEMENTWISE_MIN}
+ *   elements;
+ * - sum and max over trailing dims, and sum over leading dims, of dense tensors;
+ * - softmax and logSoftmax along the last dim of dense tensors, fused (one read of the input).
+ */
+import type { DType } from '../../dtype.js';
+import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
+import { binaryF32, reduceF32, softmaxF32, unaryF32 } from './elementwise.js';
+import { matmulF32 } from './gemm.js';
+import { wasmRuntime } from './runtime.js';
+
+export { setWasmEnabled, isWasmEnabled } from './runtime.js';
+export { setNumThreads, getNumThreads } from './threads.js';
+export { adamStepF32, type AdamStepOptions } from './adam.js';
+export { GEMM_MIN_WORK, GEMM_MIN_WORK_PER_THREAD } from './gemm.js';
+export { ELEMENTWISE_MIN } from './elementwise.js';
+
+/** `a @ b` (batched, equal batch shapes) on wasm, or null. */
+export function wasmMatmul(a: View, b: View): Float32Array | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return rt ? matmulF32(rt, a, b) : null;
+}
+
+/** `op(x)` on wasm for float32 in and out, or null. */
+export function wasmUnary(op: UnaryOp, x: View, outDtype: DType): Float32Array | null {
+  if (x.dtype !== 'float32' || outDtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return rt ? unaryF32(rt, op, x) : null;
+}
+
+/** `a op b` on wasm for float32 in and out, or null. */
+export function wasmBinary(op: BinaryOp, a: View, b: View, outDtype: DType): Float32Array | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || outDtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return rt ? binaryF32(rt, op, a, b) : null;
+}
+
+/** A sum or max reduction on wasm for float32 in and out, or null. */
+export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): Float32Array | null {
+  if (x.dtype !== 'float32' || outDtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return rt ? reduceF32(rt, op, x, axes) : null;
+}
+
+/** softmax (or logSoftmax when `log`) along `axis` on wasm for float32, or null. */
+export function wasmSoftmax(x: View, axis: number, log: boolean): Float32Array | null {
+  if (x.dtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return rt ? softmaxF32(rt, x, axis, log) : null;
+}
