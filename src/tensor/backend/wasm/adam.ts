@@ -3,7 +3,7 @@
  * instead of a dozen tensor ops. The SIMD kernel and the plain fallback compute the same float32
  * operations in the same order (torch.optim.Adam's single-tensor path), so they agree bit for bit.
  */
-import { arenaOf, wasmRuntime } from './runtime.js';
+import { arenaOf, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Options of {@link adamStepF32}; names follow `torch.optim.Adam`. */
 export interface AdamStepOptions {
@@ -61,25 +61,34 @@ export function adamStepF32(param: Float32Array, grad: Float32Array, expAvg: Flo
   };
   const flags = (vmax ? 1 : 0) | (decoupled ? 2 : 0) | (coupled ? 4 : 0);
   const rt = wasmRuntime();
-  if (!rt) {
-    adamPlain(param, grad, expAvg, expAvgSq, vmax, s, flags);
-    return;
-  }
+  if (!rt || !adamWasm(rt, param, grad, expAvg, expAvgSq, vmax, s, flags)) adamPlain(param, grad, expAvg, expAvgSq, vmax, s, flags);
+}
+
+/** The SIMD path, chunk by chunk through the wasm memory; false (nothing written) when out of memory. */
+function adamWasm(rt: WasmRuntime, param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array, vmax: Float32Array | undefined, s: AdamScalars, flags: number): boolean {
+  const n = param.length;
   const arena = arenaOf(rt);
   arena.reset();
   const len = Math.min(n, CHUNK);
-  const [pp, pg, pm, pv] = [arena.alloc(len * 4), arena.alloc(len * 4), arena.alloc(len * 4), arena.alloc(len * 4)];
-  const px = vmax ? arena.alloc(len * 4) : 0;
+  let at: number[];
+  try {
+    at = Array.from({ length: vmax ? 5 : 4 }, () => arena.alloc(len * 4));
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return false;
+    throw e;
+  }
+  const [pp, pg, pm, pv, px = 0] = at as [number, number, number, number, number?];
   const heap = arena.f32;
   const kernel = rt.kernels['adam']!;
+  const bufs: [Float32Array, number][] = [[param, pp], [grad, pg], [expAvg, pm], [expAvgSq, pv]];
+  if (vmax) bufs.push([vmax, px]);
   for (let i = 0; i < n; i += CHUNK) {
     const c = Math.min(CHUNK, n - i);
-    const bufs: [Float32Array, number][] = [[param, pp], [grad, pg], [expAvg, pm], [expAvgSq, pv]];
-    if (vmax) bufs.push([vmax, px]);
-    for (const [a, at] of bufs) heap.set(a.subarray(i, i + c), at / 4);
+    for (const [a, p] of bufs) heap.set(a.subarray(i, i + c), p / 4);
     kernel(pp, pg, pm, pv, px, c, s.omb1, s.beta2, s.omb2, s.wd, s.decay, s.stepSize, s.bc2Sqrt, s.eps, s.gSign, flags);
-    for (const [a, at] of bufs) if (a !== grad) a.set(heap.subarray(at / 4, at / 4 + c), i);
+    for (const [a, p] of bufs) if (a !== grad) a.set(heap.subarray(p / 4, p / 4 + c), i);
   }
+  return true;
 }
 
 interface AdamScalars {

@@ -10,15 +10,25 @@
  */
 import type { FnBuilder, ModuleBuilder, SimdOp } from './emit.js';
 
-/** Unary ops with a SIMD kernel; all but exp and sigmoid are bit-identical to the plain path. */
+/**
+ * Unary ops with a SIMD kernel; all but exp and sigmoid are bit-identical to the plain path.
+ * @example
+ * WASM_UNARY.includes('exp'); // true
+ */
 export const WASM_UNARY = ['neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'exp', 'sigmoid'] as const;
+/** One of {@link WASM_UNARY}. */
 export type WasmUnaryOp = (typeof WASM_UNARY)[number];
 
-/** Binary ops with a SIMD kernel (IEEE single ops: bit-identical to the plain path). */
+/**
+ * Binary ops with a SIMD kernel (IEEE single ops: bit-identical to the plain path).
+ * @example
+ * WASM_BINARY.includes('pow'); // false
+ */
 export const WASM_BINARY = ['add', 'sub', 'mul', 'div'] as const;
+/** One of {@link WASM_BINARY}. */
 export type WasmBinaryOp = (typeof WASM_BINARY)[number];
 
-/** How the second operand is laid out against the first (see the module comment). */
+/** How the second operand is laid out against the first: same shape, scalar, row or column vector. */
 export type BinaryPattern = 'vv' | 'vs' | 'row' | 'col';
 
 const BIN_SIMD: Record<WasmBinaryOp, SimdOp> = { add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div' };
@@ -44,10 +54,15 @@ export interface ExpLocals {
   readonly k: ReadonlyMap<number, number>;
 }
 
-const EXP_CONSTANTS = [89, -104, LOG2E, 12582912, C1, C2, ...P, 1];
+const EXP_CONSTANTS = [89, -104, LOG2E, ROUND_MAGIC, C1, C2, ...P, 1];
 
 /**
  * Declare the locals and set the constants (call before the loop).
+ * @example
+ * const e = expLocals(f);           // once, before the loop
+ * f.get(p).mem('v128.load');        // in the loop: x on the stack
+ * expF32x4(f, e);                   // exp(x) on the stack
+ *
  * NOTE: V8 materialises each `v128.const` with several instructions wherever it appears, so
  * constants live in locals set once outside the loop (spilled ones become memory operands).
  */
@@ -64,7 +79,7 @@ export function expLocals(f: FnBuilder): ExpLocals {
 /**
  * Push `exp` of the f32x4 on the stack. NaN stays NaN, large inputs give +Inf, very negative ones
  * 0, and results below 2^-126 come out as correctly scaled subnormals (2^n is applied as two
- * factors 2^⌊n/2⌋·2^(n-⌊n/2⌋), each a normal float).
+ * factors 2^⌊n/2⌋·2^(n-⌊n/2⌋), each a normal float). Use with {@link expLocals}.
  *
  * NOTE: written with pmin/pmax and the round-by-magic-number trick rather than f32x4.min/max,
  * nearest and trunc_sat, whose exact NaN and ±0 semantics cost V8 several x86 instructions each
@@ -96,7 +111,7 @@ export function expF32x4(f: FnBuilder, l: ExpLocals): void {
 }
 
 /** Push op(x) for the f32x4 in local `x`. */
-function unaryBody(f: FnBuilder, op: WasmUnaryOp, x: number, e: ExpLocals, t: number): void {
+function unaryBody(f: FnBuilder, op: WasmUnaryOp, x: number, e: ExpLocals | null, t: number): void {
   switch (op) {
     case 'neg': f.get(x).op('f32x4.neg'); break;
     case 'abs': f.get(x).op('f32x4.abs'); break;
@@ -105,11 +120,11 @@ function unaryBody(f: FnBuilder, op: WasmUnaryOp, x: number, e: ExpLocals, t: nu
     case 'reciprocal': f.f32x4(1).get(x).op('f32x4.div'); break;
     // NOTE: wasm max gives +0 for -0 and keeps NaN, as the plain relu does.
     case 'relu': f.get(x).i32x4(0).op('f32x4.max'); break;
-    case 'exp': f.get(x); expF32x4(f, e); break;
+    case 'exp': f.get(x); expF32x4(f, e!); break;
     case 'sigmoid':
       // e = exp(-|x|); x >= 0: 1 / (1 + e), else e / (1 + e): never overflows.
       f.get(x).op('f32x4.abs', 'f32x4.neg');
-      expF32x4(f, e);
+      expF32x4(f, e!);
       f.set(t);
       f.f32x4(1).get(t).get(x).i32x4(0).op('f32x4.ge', 'v128.bitselect');
       f.get(t).f32x4(1).op('f32x4.add', 'f32x4.div');
@@ -117,7 +132,12 @@ function unaryBody(f: FnBuilder, op: WasmUnaryOp, x: number, e: ExpLocals, t: nu
   }
 }
 
-/** Emit `un_<op>(src, dst, n)` for every unary op and `bin_<op>_<pattern>[_swap]` for binaries. */
+/**
+ * Emit `un_<op>(src, dst, n)` for every unary op and `bin_<op>_<pattern>[_swap]` for binaries.
+ * @example
+ * const m = new ModuleBuilder();
+ * emitElementwise(m); // exports un_exp, bin_add_vv, bin_sub_col_swap, ...
+ */
 export function emitElementwise(m: ModuleBuilder): void {
   for (const op of WASM_UNARY) {
     m.fn(`un_${op}`, ['i32', 'i32', 'i32'], [], (f) => {
@@ -125,7 +145,7 @@ export function emitElementwise(m: ModuleBuilder): void {
       const end = f.local('i32');
       const x = f.local('v128');
       const t = f.local('v128');
-      const e = expLocals(f);
+      const e = op === 'exp' || op === 'sigmoid' ? expLocals(f) : null;
       f.get(src).get(n).i32(4).op('i32.mul', 'i32.add').set(end);
       f.get(src).get(end).op('i32.lt_u').if(() => f.loop(() => {
         f.get(dst);

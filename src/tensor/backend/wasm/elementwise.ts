@@ -10,7 +10,12 @@ import { arenaOf, type WasmRuntime } from './runtime.js';
 
 /** Elements per chunk (64 KiB of float32). */
 const CHUNK = 16384;
-/** Below this many elements the plain TypeScript loop is as fast (measured: call and copy overheads). */
+/**
+ * Below this many elements the plain TypeScript loop is as fast (measured: call and copy
+ * overheads make wasm lose under ~512 elements; 1024 keeps a margin).
+ * @example
+ * tg.randn([32, 32]).exp(); // 1024 elements: the wasm kernel
+ */
 export const ELEMENTWISE_MIN = 1024;
 
 const isUnary = (op: UnaryOp): op is WasmUnaryOp => (WASM_UNARY as readonly string[]).includes(op);
@@ -20,7 +25,12 @@ function f32Data(x: View): Float32Array {
   return x.storage.data as Float32Array;
 }
 
-/** `op(x)` for a dense float32 view, or null when the plain path should run. */
+/**
+ * `op(x)` for a dense float32 view, or null when the plain path should run (`force` skips the
+ * size threshold, for tests).
+ * @example
+ * const y = unaryF32(wasmRuntime()!, 'exp', tg.randn([4096])); // Float32Array(4096)
+ */
 export function unaryF32(rt: WasmRuntime, op: UnaryOp, x: View, force = false): Float32Array | null {
   const n = numel(x.shape);
   if (!isUnary(op) || (!force && n < ELEMENTWISE_MIN) || !isContiguousLayout(x)) return null;
@@ -88,7 +98,13 @@ function planBinary(a: View, b: View): Plan | null {
   return null;
 }
 
-/** `a op b` for float32 views of equal shape, or null when the plain path should run. */
+/**
+ * `a op b` for float32 views of equal shape (broadcast operands carry stride 0), or null when
+ * the plain path should run.
+ * @example
+ * const x = tg.randn([64, 512]);
+ * binaryF32(rt, 'add', x, tg.randn([512]).expand([64, 512])); // the row-vector kernel
+ */
 export function binaryF32(rt: WasmRuntime, op: BinaryOp, a: View, b: View, force = false): Float32Array | null {
   const n = numel(a.shape);
   if (!isBinary(op) || (!force && n < ELEMENTWISE_MIN)) return null;
@@ -142,6 +158,8 @@ export function binaryF32(rt: WasmRuntime, op: BinaryOp, a: View, b: View, force
 /**
  * `sum` or `max` of a dense float32 view over `axes` when they are its trailing dims (row
  * reductions, all dims included) or, for `sum`, its leading dims (column sums); else null.
+ * @example
+ * reduceF32(rt, 'sum', tg.randn([64, 512]), [0]); // column sums: Float32Array(512)
  */
 export function reduceF32(rt: WasmRuntime, op: ReduceOp, x: View, axes: readonly number[], force = false): Float32Array | null {
   const n = numel(x.shape);
@@ -191,6 +209,8 @@ export function reduceF32(rt: WasmRuntime, op: ReduceOp, x: View, axes: readonly
  * softmax or logSoftmax of a dense float32 view along its last dim, fused: per chunk of rows,
  * one kernel finds each row's max and Σ exp(x - max) and another writes the result, so the data
  * is read from memory once instead of once per composite step. Null for other dims.
+ * @example
+ * softmaxF32(rt, tg.randn([4096, 1000]), 1, true); // logSoftmax rows
  */
 export function softmaxF32(rt: WasmRuntime, x: View, axis: number, log: boolean, force = false): Float32Array | null {
   const n = numel(x.shape);

@@ -11,8 +11,13 @@
  * const inst = new WebAssembly.Instance(new WebAssembly.Module(m.bytes()), { env: { memory } });
  */
 
-/** Value types, with their binary codes. */
+/**
+ * Value types, with their binary codes.
+ * @example
+ * VALTYPE.v128; // 0x7b
+ */
 export const VALTYPE = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+/** A value type's name: `'i32' | 'i64' | 'f32' | 'f64' | 'v128'`. */
 export type ValType = keyof typeof VALTYPE;
 
 /**
@@ -63,8 +68,11 @@ const SIMD = {
   'f32x4.relaxed_madd': 0x105,
 } as const;
 
+/** Names of the core opcodes in the table (`'i32.add'`, `'f32.load'`, ...). */
 export type BasicOp = keyof typeof BASIC;
+/** Names of the SIMD opcodes in the table (`'f32x4.mul'`, `'v128.load'`, ...). */
 export type SimdOp = keyof typeof SIMD;
+/** Any opcode {@link FnBuilder.op} or {@link FnBuilder.mem} accepts. */
 export type Op = BasicOp | SimdOp;
 
 /** log2 of each memory op's natural alignment (the memarg's default). */
@@ -74,7 +82,11 @@ const NATURAL_ALIGN: Partial<Record<Op, number>> = {
   'v128.store64_lane': 3,
 };
 
-/** Unsigned LEB128. */
+/**
+ * Unsigned LEB128.
+ * @example
+ * uleb(624485); // [0xe5, 0x8e, 0x26]
+ */
 export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
@@ -86,7 +98,11 @@ export function uleb(n: number): number[] {
   return out;
 }
 
-/** Signed LEB128 of a 32-bit integer. */
+/**
+ * Signed LEB128 of a 32-bit integer.
+ * @example
+ * sleb(-64); // [0x40]
+ */
 export function sleb(n: number): number[] {
   const out: number[] = [];
   n |= 0;
@@ -116,6 +132,14 @@ const f32Scratch = new DataView(new ArrayBuffer(8));
 /**
  * Builds one function body. Locals are plain indices (parameters first); instructions go on in
  * stack-machine order, exactly as the binary format reads.
+ * @example
+ * // (i32 n) -> i32: sum of 0..n-1
+ * m.fn('sum', ['i32'], ['i32'], (f) => {
+ *   const i = f.local('i32');
+ *   const acc = f.local('i32');
+ *   f.forRange(i, () => f.i32(0), () => f.get(0), 1, () => void f.get(acc).get(i).op('i32.add').set(acc));
+ *   f.get(acc);
+ * });
  */
 export class FnBuilder {
   readonly code: number[] = [];
@@ -255,14 +279,24 @@ interface FnDef {
   readonly exported: boolean;
 }
 
-/** Memory import limits: pages of 64 KiB; `shared` needs a maximum. */
+/**
+ * Memory import limits: pages of 64 KiB; `shared` needs a maximum.
+ * @example
+ * new ModuleBuilder({ initial: 1, maximum: 65536, shared: true });
+ */
 export interface MemoryLimits {
   readonly initial: number;
   readonly maximum: number;
   readonly shared: boolean;
 }
 
-/** Collects function types and bodies; {@link bytes} returns the module binary. */
+/**
+ * Collects function types and bodies; {@link bytes} returns the module binary.
+ * @example
+ * const m = new ModuleBuilder();
+ * m.fn('twice', ['f32'], ['f32'], (f) => void f.get(0).get(0).op('f32.add'));
+ * WebAssembly.validate(m.bytes()); // true
+ */
 export class ModuleBuilder {
   private readonly types: string[] = [];
   private readonly fns: FnDef[] = [];

@@ -9,9 +9,20 @@ import { KC, MC, MR, NR } from './gemm-kernels.js';
 import { arenaOf, type Arena, type WasmRuntime } from './runtime.js';
 import { getNumThreads, runParallel, threadsFor, type Job } from './threads.js';
 
-/** Below this many multiply-adds per batch (m·n·k) the plain TypeScript kernel wins (measured). */
+/**
+ * Below this many multiply-adds per batch (m·n·k) the plain TypeScript kernel wins (measured:
+ * wasm's fixed cost is a few microseconds; it wins from about 12×12×12).
+ * @example
+ * tg.randn([16, 16]).matmul(tg.randn([16, 16])); // 4096 ≥ GEMM_MIN_WORK: wasm
+ */
 export const GEMM_MIN_WORK = 1024;
-/** Per-thread multiply-adds below which splitting rows across threads does not pay (measured). */
+/**
+ * Per-thread multiply-adds below which splitting rows across threads does not pay (waking a
+ * worker costs tens of microseconds; 2·2^21 is about a 160³ product).
+ * @example
+ * tg.setNumThreads(2);
+ * tg.randn([256, 256]).matmul(tg.randn([256, 256])); // 16.8M multiply-adds: two row bands
+ */
 export const GEMM_MIN_WORK_PER_THREAD = 1 << 21;
 
 /** Where a strided operand landed in wasm memory: element (i, j) of batch t is at base + batchOff[t] + i·si + j·sj (bytes). */
@@ -56,7 +67,9 @@ function forwardStrides(x: View): boolean {
 
 /**
  * `[..., m, k] @ [..., k, n]` (equal batch shapes, float32, any strides) on the wasm GEMM, or null
- * when the plain path should run (wasm off, too small, unsupported layout).
+ * when the plain path should run (too small, negative strides). `force` skips the threshold.
+ * @example
+ * const c = matmulF32(wasmRuntime()!, a, b.t()); // Float32Array(m * n), row-major
  */
 export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Float32Array | null {
   const rank = a.shape.length;

@@ -16,7 +16,7 @@ import type { DType } from '../../dtype.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
 import { binaryF32, reduceF32, softmaxF32, unaryF32 } from './elementwise.js';
 import { matmulF32 } from './gemm.js';
-import { wasmRuntime } from './runtime.js';
+import { WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 export { setWasmEnabled, isWasmEnabled } from './runtime.js';
 export { setNumThreads, getNumThreads } from './threads.js';
@@ -24,37 +24,69 @@ export { adamStepF32, type AdamStepOptions } from './adam.js';
 export { GEMM_MIN_WORK, GEMM_MIN_WORK_PER_THREAD } from './gemm.js';
 export { ELEMENTWISE_MIN } from './elementwise.js';
 
-/** `a @ b` (batched, equal batch shapes) on wasm, or null. */
+/**
+ * `a @ b` (batched, equal batch shapes) on wasm, or null: the CPU backend's matmul hook.
+ * @example
+ * const out = wasmMatmul(a, b) ?? plainMatmul(a, b);
+ */
 export function wasmMatmul(a: View, b: View): Float32Array | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const rt = wasmRuntime();
-  return rt ? matmulF32(rt, a, b) : null;
+  return guarded(rt, (r) => matmulF32(r, a, b));
 }
 
-/** `op(x)` on wasm for float32 in and out, or null. */
+/**
+ * `op(x)` on wasm for float32 in and out, or null: the CPU backend's unary hook.
+ * @example
+ * wasmUnary('exp', x, 'float32'); // Float32Array, or null for small/strided/float64 input
+ */
 export function wasmUnary(op: UnaryOp, x: View, outDtype: DType): Float32Array | null {
   if (x.dtype !== 'float32' || outDtype !== 'float32') return null;
   const rt = wasmRuntime();
-  return rt ? unaryF32(rt, op, x) : null;
+  return guarded(rt, (r) => unaryF32(r, op, x));
 }
 
-/** `a op b` on wasm for float32 in and out, or null. */
+/**
+ * `a op b` on wasm for float32 in and out, or null: the CPU backend's binary hook.
+ * @example
+ * wasmBinary('add', a, b, 'float32');
+ */
 export function wasmBinary(op: BinaryOp, a: View, b: View, outDtype: DType): Float32Array | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || outDtype !== 'float32') return null;
   const rt = wasmRuntime();
-  return rt ? binaryF32(rt, op, a, b) : null;
+  return guarded(rt, (r) => binaryF32(r, op, a, b));
 }
 
-/** A sum or max reduction on wasm for float32 in and out, or null. */
+/**
+ * A sum or max reduction on wasm for float32 in and out, or null: the CPU backend's reduce hook.
+ * @example
+ * wasmReduce('sum', x, [1], 'float32'); // row sums of a dense [rows, cols] tensor
+ */
 export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): Float32Array | null {
   if (x.dtype !== 'float32' || outDtype !== 'float32') return null;
   const rt = wasmRuntime();
-  return rt ? reduceF32(rt, op, x, axes) : null;
+  return guarded(rt, (r) => reduceF32(r, op, x, axes));
 }
 
-/** softmax (or logSoftmax when `log`) along `axis` on wasm for float32, or null. */
+/**
+ * softmax (or logSoftmax when `log`) along `axis` on wasm for float32, or null: the CPU backend's
+ * optional `softmax` method.
+ * @example
+ * wasmSoftmax(x, x.shape.length - 1, true); // logSoftmax over the last dim
+ */
 export function wasmSoftmax(x: View, axis: number, log: boolean): Float32Array | null {
   if (x.dtype !== 'float32') return null;
   const rt = wasmRuntime();
-  return rt ? softmaxF32(rt, x, axis, log) : null;
+  return guarded(rt, (r) => softmaxF32(r, x, axis, log));
+}
+
+/** Run a wasm driver, or return null (plain path) when the runtime is missing or out of memory. */
+function guarded(rt: WasmRuntime | null, run: (rt: WasmRuntime) => Float32Array | null): Float32Array | null {
+  if (!rt) return null;
+  try {
+    return run(rt);
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return null;
+    throw e;
+  }
 }

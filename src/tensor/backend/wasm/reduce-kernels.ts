@@ -19,6 +19,12 @@ function hsum64(f: FnBuilder, acc: number): void {
   f.get(acc).lane('f64x2.extract_lane', 0).get(acc).lane('f64x2.extract_lane', 1).op('f64.add');
 }
 
+/**
+ * Emit sum_rows, max_rows, sum_cols, cols_to_f32, softmax_stats, (log_)softmax_apply and adam.
+ * @example
+ * const m = new ModuleBuilder();
+ * emitReductions(m);
+ */
 export function emitReductions(m: ModuleBuilder): void {
   emitSumRows(m);
   emitMaxRows(m);

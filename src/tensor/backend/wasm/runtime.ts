@@ -14,14 +14,28 @@ import { emitElementwise } from './elementwise-kernels.js';
 import { emitReductions } from './reduce-kernels.js';
 
 const PAGE = 65536;
-/** Bytes [0, ARENA_BASE) hold the thread pool's control block. */
+/**
+ * Bytes [0, ARENA_BASE) hold the thread pool's control block; the arena starts here.
+ * @example
+ * arenaOf(rt).alloc(16) >= ARENA_BASE; // true
+ */
 export const ARENA_BASE = 4096;
 /** 4 GiB, wasm32's limit: shared memories must declare a maximum (address space only). */
 const MAX_PAGES = 65536;
 
-/** The kernels' exports: every argument is an i32 (addresses in bytes, sizes in elements) or an f32. */
+/**
+ * A kernel export: every argument is an i32 (addresses in bytes, sizes in elements) or an f32.
+ * @example
+ * rt.kernels['un_exp']!(src, dst, n);
+ */
 export type Kernel = (...args: number[]) => number | undefined;
 
+/**
+ * The compiled kernels, their memory and the features they were built with.
+ * @example
+ * const rt = wasmRuntime();
+ * if (rt) console.log(rt.shared, rt.fma);
+ */
 export interface WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
@@ -32,7 +46,11 @@ export interface WasmRuntime {
   readonly fma: boolean;
 }
 
-/** Build the module: every kernel family in one binary. */
+/**
+ * Build the module: every kernel family in one binary.
+ * @example
+ * WebAssembly.validate(buildModule({ shared: false, fma: false })); // true
+ */
 export function buildModule(opts: { shared: boolean; fma: boolean }): Uint8Array {
   const m = new ModuleBuilder({ initial: 1, maximum: MAX_PAGES, shared: opts.shared });
   emitGemm(m, { fma: opts.fma });
@@ -61,37 +79,62 @@ function readEnvSwitch(): boolean {
   return !(v === '0' || v === 'false' || v === 'off');
 }
 
-/** Whether the engine can run the kernels at all (WebAssembly with SIMD). */
+/**
+ * Whether the engine can run the kernels at all (WebAssembly with SIMD).
+ * @example
+ * wasmSupported(); // true on Node 20+, Chrome 91+, Firefox 89+, Safari 16.4+
+ */
 export function wasmSupported(): boolean {
   return typeof WebAssembly === 'object' && validates('f32x4.sqrt');
 }
 
-function createRuntime(forceNoFma = false): WasmRuntime | null {
-  if (!wasmSupported()) return null;
-  const fma = !forceNoFma && validates('f32x4.relaxed_madd');
-  let memory: WebAssembly.Memory;
-  let shared = typeof SharedArrayBuffer === 'function';
-  try {
-    memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16, maximum: MAX_PAGES });
-  } catch {
-    shared = false;
-    memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
-  }
-  const module = new WebAssembly.Module(buildModule({ shared, fma }) as BufferSource);
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { memory, module, kernels: instance.exports as Record<string, Kernel>, shared, fma };
+interface RuntimeOptions {
+  /** Use relaxed-SIMD FMA when the engine validates it. */
+  readonly fma: boolean;
+  /** Use a shared memory (threads) when the platform allows it. */
+  readonly shared: boolean;
 }
 
-/** The runtime, built on first call; null when disabled or unsupported. */
+function createRuntime({ fma: wantFma, shared: wantShared }: RuntimeOptions): WasmRuntime | null {
+  if (!wasmSupported()) return null;
+  const fma = wantFma && validates('f32x4.relaxed_madd');
+  try {
+    let memory: WebAssembly.Memory;
+    let shared = wantShared && typeof SharedArrayBuffer === 'function';
+    try {
+      memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16, maximum: MAX_PAGES });
+    } catch {
+      shared = false;
+      memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+    }
+    const module = new WebAssembly.Module(buildModule({ shared, fma }) as BufferSource);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return { memory, module, kernels: instance.exports as Record<string, Kernel>, shared, fma };
+  } catch {
+    // NOTE: some hosts forbid synchronous compilation (browser main threads with a size cap) or
+    // large memory reservations; the plain TypeScript kernels then run everything.
+    return null;
+  }
+}
+
+/**
+ * The runtime, built on first call; null when disabled or unsupported.
+ * @example
+ * const rt = wasmRuntime(); // compiles the kernels once
+ */
 export function wasmRuntime(): WasmRuntime | null {
   if (!enabled) return null;
-  if (runtime === undefined) runtime = createRuntime();
+  if (runtime === undefined) runtime = createRuntime({ fma: true, shared: true });
   return runtime;
 }
 
-/** @internal A runtime built without relaxed SIMD, for tests comparing both GEMM variants. */
-export function createRuntimeForTest(opts: { fma: boolean }): WasmRuntime | null {
-  return createRuntime(!opts.fma);
+/**
+ * @internal A separate runtime with chosen features, for tests (FMA on/off, unshared memory).
+ * @example
+ * const rt = createRuntimeForTest({ fma: false, shared: false });
+ */
+export function createRuntimeForTest(opts: RuntimeOptions): WasmRuntime | null {
+  return createRuntime(opts);
 }
 
 /**
@@ -116,8 +159,25 @@ export function isWasmEnabled(): boolean {
 }
 
 /**
+ * The wasm memory could not grow to `bytes`; the caller falls back to the plain kernels.
+ * @example
+ * try { arena.alloc(n); } catch (e) { if (e instanceof WasmOutOfMemory) return null; throw e; }
+ */
+export class WasmOutOfMemory extends Error {
+  constructor(bytes: number) {
+    super(`internal: WebAssembly memory cannot grow to ${bytes} bytes`);
+    this.name = 'WasmOutOfMemory';
+  }
+}
+
+/**
  * Scratch space inside the wasm memory. Each top-level operation calls {@link reset} and then
  * {@link alloc}s what it needs; the memory grows (never shrinks) to the high-water mark.
+ * @example
+ * const arena = arenaOf(rt);
+ * arena.reset();
+ * const src = arena.alloc(n * 4);
+ * arena.f32.set(data, src / 4);
  */
 export class Arena {
   private top = ARENA_BASE;
@@ -133,12 +193,22 @@ export class Arena {
     this.top = ARENA_BASE;
   }
 
-  /** Reserve `bytes` (64-byte aligned, so v128 loads never straddle cache lines needlessly). */
+  /**
+   * Reserve `bytes` (64-byte aligned, so v128 loads never straddle cache lines needlessly).
+   * Throws {@link WasmOutOfMemory} when the memory cannot grow that far.
+   */
   alloc(bytes: number): number {
-    const at = (this.top + 63) & ~63;
-    this.top = at + bytes + 64; // NOTE: 64 spare bytes: tail loads may read (never use) past an end
-    const need = this.top - this.rt.memory.buffer.byteLength;
-    if (need > 0) this.rt.memory.grow(Math.ceil(need / PAGE));
+    const at = Math.ceil(this.top / 64) * 64;
+    const top = at + bytes + 64; // NOTE: 64 spare bytes: tail loads may read (never use) past an end
+    const need = top - this.rt.memory.buffer.byteLength;
+    if (need > 0) {
+      try {
+        this.rt.memory.grow(Math.ceil(need / PAGE));
+      } catch {
+        throw new WasmOutOfMemory(top);
+      }
+    }
+    this.top = top;
     return at;
   }
 
@@ -153,7 +223,11 @@ export class Arena {
 
 const arenas = new WeakMap<WasmRuntime, Arena>();
 
-/** The arena of a runtime (one per runtime; operations are synchronous, so one suffices). */
+/**
+ * The arena of a runtime (one per runtime; operations are synchronous, so one suffices).
+ * @example
+ * arenaOf(rt).reset();
+ */
 export function arenaOf(rt: WasmRuntime): Arena {
   let a = arenas.get(rt);
   if (!a) {

@@ -79,7 +79,11 @@ let requested = 1;
 let pool: Pool | null = null;
 let workerJobs = 0;
 
-/** @internal Jobs handed to workers so far (tests check that the pool really ran). */
+/**
+ * @internal Jobs handed to workers so far (tests check that the pool really ran).
+ * @example
+ * const before = workerJobCount();
+ */
 export function workerJobCount(): number {
   return workerJobs;
 }
@@ -169,13 +173,22 @@ function activePool(rt: WasmRuntime): Pool | null {
   return pool;
 }
 
-/** How many threads a parallel call on `rt` would use right now (1 when no pool). */
+/**
+ * How many threads a parallel call on `rt` would use right now (1 when no pool); starts the
+ * pool if threads were requested.
+ * @example
+ * threadsFor(rt); // 2 after setNumThreads(2) on Node >= 20.16
+ */
 export function threadsFor(rt: WasmRuntime): number {
   const p = activePool(rt);
   return p ? p.workers.length + 1 : 1;
 }
 
-/** One kernel call: an exported function name and its i32 arguments. */
+/**
+ * One kernel call: an exported function name and its i32 arguments.
+ * @example
+ * const job: Job = { fn: 'gemm', args: [a, ars, acs, b, bks, bns, c, ldc, m, n, k, pa, pb] };
+ */
 export interface Job {
   readonly fn: string;
   readonly args: readonly number[];
@@ -183,7 +196,10 @@ export interface Job {
 
 /**
  * Run `jobs` concurrently: the first on the calling thread, the rest on workers (at most one
- * each; pass no more than {@link threadsFor} jobs). Returns when all are done.
+ * each; pass no more than {@link threadsFor} jobs). Returns when all are done; throws if a
+ * worker's job trapped.
+ * @example
+ * runParallel(rt, [{ fn: 'gemm', args: top }, { fn: 'gemm', args: bottom }]);
  */
 export function runParallel(rt: WasmRuntime, jobs: readonly Job[]): void {
   const p = jobs.length > 1 ? activePool(rt) : null;
