@@ -17,6 +17,8 @@ export { detectAnomaly, enableGrad, isGradEnabled, noGrad, setGradEnabled } from
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export * as autograd from './autograd/index.js';
 export * as data from './data/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 export { save, load, serialize, deserialize, SafetensorsError, type SaveOptions } from './serialization/index.js';
 export { gpu, type GpuBackendKind, type GpuInfo, type GpuInitOptions, type GpuMemory, type RuntimeStats } from './tensor/backend/gpujs/index.js';
 export { keep, scope } from './tensor/scope.js';

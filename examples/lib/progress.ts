@@ -138,6 +138,19 @@ export class ProgressBar {
     }
   }
 
+  /**
+   * Print a line above the bar (e.g. the lecture's `loss: … [ 6400/60000]` lines): on a TTY the
+   * bar is cleared, the line printed and the bar redrawn below it.
+   */
+  log(line: string): void {
+    if (this.tty && !this.finished) {
+      this.stream.write('\r\x1b[2K' + line + '\n');
+      this.drawInPlace(this.render());
+    } else {
+      this.writeLine(line);
+    }
+  }
+
   /** Finish: draw the final state (with an optional summary appended) and end the line. */
   done(summary?: string): void {
     if (this.finished) return;

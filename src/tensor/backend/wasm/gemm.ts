@@ -80,6 +80,8 @@ export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Flo
   const batch = numel(batchShape);
   if (!force && m * n * k < GEMM_MIN_WORK) return null;
   if (!forwardStrides(a) || !forwardStrides(b)) return null;
+  // NOTE: byte offsets are i32 on the wasm side; operands past 1 GiB stay on the plain path.
+  if (Math.max(numel(a.shape), numel(b.shape), batch * m * n) > 1 << 28) return null;
   const out = new Float32Array(batch * m * n);
   if (out.length === 0 || k === 0) return out;
 

@@ -144,7 +144,7 @@ function activePool(rt: WasmRuntime): Pool | null {
     if (!Worker) return null;
     const ctrl = new Int32Array(rt.memory.buffer, 0, ARENA_BASE / 4);
     const names = Object.keys(rt.kernels);
-    const workers: NodeWorker[] = [];
+    const created: Pool = { rt, workers: [], ctrl, names, seq: 0, broken: false };
     for (let i = 0; i < requested - 1; i++) {
       const slot = (i + 1) * SLOT;
       ctrl.fill(0, slot, slot + SLOT);
@@ -154,11 +154,11 @@ function activePool(rt: WasmRuntime): Pool | null {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: rt.module, memory: rt.memory, slot, names }, execArgv });
       w.unref();
       w.on('error', () => {
-        if (pool) pool.broken = true;
+        created.broken = true;
       });
-      workers.push(w);
+      created.workers.push(w);
     }
-    pool = { rt, workers, ctrl, names, seq: 0, broken: false };
+    pool = created;
   }
   if (pool.broken) return null;
   // Block until every worker has instantiated (once, tens of milliseconds at pool start).
