@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'runs/mlp' },
     dataset: { type: 'string', default: 'fashion' },
     'log-every': { type: 'string', default: '100' },
+    /** Stop each epoch (and the test pass) after this many batches: for quick smoke runs. */
+    'max-batches': { type: 'string', default: 'Infinity' },
   },
 });
 
@@ -38,6 +40,7 @@ const batchSize = Number(args['batch-size']);
 const epochs = Number(args.epochs);
 const device = args.device === 'gpu' ? 'gpu' : 'cpu';
 const logEvery = Number(args['log-every']);
+const maxBatches = Number(args['max-batches']);
 for (const [name, v] of [['lr', lr], ['momentum', momentum], ['batch-size', batchSize], ['epochs', epochs]] as const) {
   if (!Number.isFinite(v) || v < 0) throw new RangeError(`--${name} must be a non-negative number, got ${String(v)}`);
 }
@@ -135,16 +138,20 @@ async function main(): Promise<void> {
       bar.update(done, { loss: lossValue, samplesPerSec: done / Math.max(elapsed, 1e-9) });
       if (batch % logEvery === 0) bar.log(`loss: ${lossValue.toFixed(6)}  [${String(done).padStart(5)}/${size}]`);
       batch++;
+      if (batch >= maxBatches) break;
     }
     const seconds = (performance.now() - tEpoch) / 1000;
-    bar.done(`${formatDuration(seconds)}, ${Math.round(size / seconds)} samples/s`);
+    bar.done(`${formatDuration(seconds)}, ${Math.round(done / seconds)} samples/s`);
 
     // Test loop
     model.eval();
     let testLoss = 0;
     let correct = 0;
+    let tested = 0;
     tg.noGrad(() => {
       for (const [x, y] of testLoader) {
+        if (tested >= maxBatches * 1000) break;
+        tested += x.shape[0]!;
         tg.scope(() => {
           const pred = model.call(x.to(device));
           testLoss += lossFn.call(pred, y.to(device)).item() * x.shape[0]!;
@@ -152,10 +159,10 @@ async function main(): Promise<void> {
         });
       }
     });
-    testLoss /= testData.length;
-    const accuracy = correct / testData.length;
+    testLoss /= tested;
+    const accuracy = correct / tested;
     console.log(`Test Error: \n Accuracy: ${(100 * accuracy).toFixed(1)}%, Avg loss: ${testLoss.toFixed(6)} \n`);
-    epochLog.push({ epoch, testAccuracy: accuracy, testLoss, seconds, samplesPerSec: size / seconds });
+    epochLog.push({ epoch, testAccuracy: accuracy, testLoss, seconds, samplesPerSec: done / seconds });
   }
   const totalSeconds = (performance.now() - tStart) / 1000;
   console.log(`Done! ${epochs} epochs in ${formatDuration(totalSeconds)}`);
