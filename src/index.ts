@@ -16,6 +16,7 @@ export { broadcastShapes } from './tensor/shape.js';
 export { detectAnomaly, enableGrad, isGradEnabled, noGrad, setGradEnabled } from './autograd/grad-mode.js';
 export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export * as autograd from './autograd/index.js';
+export { einsum, einsumPath, type EinsumOptions, type EinsumPathInfo, type EinsumPathStep, type Sublist, type SublistItem, type ContractionPath, type PathStrategy } from './einsum/index.js';
 export * as data from './data/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
