@@ -176,7 +176,8 @@ export function formatTick(v: number, step: number): string {
 /** A decade label: 0.001 … 10000 in plain notation, otherwise 1e-5, 2e6, ... */
 function formatLogTick(v: number): string {
   if (v >= 1e-3 && v < 1e5) return String(Number(v.toPrecision(6)));
-  return v
+  // NOTE: 10 ** -5 is 9.999999999999999e-6 in floating point; round before printing.
+  return Number(v.toPrecision(6))
     .toExponential()
     .replace(/\.?0+e/, 'e')
     .replace('e+', 'e');

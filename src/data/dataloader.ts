@@ -6,7 +6,7 @@ import { stack } from '../tensor/functional.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Dataset, getItem, type Collated, type DatasetLike } from './dataset.js';
-import { BatchSampler, drawSeed, RandomSampler, SequentialSampler, type IndexSource } from './sampler.js';
+import { BatchSampler, drawSeed, RandomSampler, SequentialSampler, type BatchSizeSource, type EpochStats, type IndexSource } from './sampler.js';
 
 function typeName(x: unknown): string {
   if (x === null) return 'null';
@@ -71,8 +71,11 @@ export function defaultCollate<T>(batch: readonly T[]): Collated<T> {
 
 /** Options of {@link DataLoader}, e.g. `{ batchSize: 64, shuffle: true, dropLast: true }`. */
 export interface DataLoaderOptions<T, B> {
-  /** Samples per batch (default 1). */
-  batchSize?: number;
+  /**
+   * Samples per batch (default 1), or a {@link BatchSizeSource} such as
+   * `optim.BatchSizeScheduler`, read at the start of each epoch.
+   */
+  batchSize?: number | BatchSizeSource;
   /** Reshuffle every epoch (a RandomSampler over the dataset). Exclusive with `sampler`. */
   shuffle?: boolean;
   /** Where indices come from (a Sampler, or an array of indices). Exclusive with `shuffle`. */
@@ -106,8 +109,6 @@ export interface DataLoaderOptions<T, B> {
  */
 export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   readonly dataset: DatasetLike<T>;
-  /** Samples per batch; null when a `batchSampler` was given. */
-  readonly batchSize: number | null;
   readonly dropLast: boolean;
   /** The index sampler (a RandomSampler when `shuffle`). */
   readonly sampler: IndexSource;
@@ -116,12 +117,14 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   readonly collateFn: (batch: T[]) => B;
   readonly generator: Generator | undefined;
   private readonly fastPath: ((indices: readonly number[]) => B) | undefined;
+  private readonly batchSizeOpt: number | BatchSizeSource | null;
+  private stats: EpochStats = { drawn: 0, distinct: 0 };
 
   constructor(dataset: DatasetLike<T>, opts: DataLoaderOptions<T, B> = {}) {
     this.dataset = dataset;
     const shuffle = opts.shuffle ?? false;
     const dropLast = opts.dropLast ?? false;
-    let batchSize: number | null = opts.batchSize ?? 1;
+    let batchSize: number | BatchSizeSource | null = opts.batchSize ?? 1;
     if (opts.sampler !== undefined && shuffle) throw new RangeError('sampler option is mutually exclusive with shuffle');
     if (opts.batchSampler !== undefined) {
       if (batchSize !== 1 || shuffle || opts.sampler !== undefined || dropLast) {
@@ -132,7 +135,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     this.generator = opts.generator;
     this.sampler = opts.sampler ?? (shuffle ? new RandomSampler(dataset, opts.generator ? { generator: opts.generator } : {}) : new SequentialSampler(dataset));
     this.batchSampler = opts.batchSampler ?? new BatchSampler(this.sampler, batchSize!, dropLast);
-    this.batchSize = batchSize;
+    this.batchSizeOpt = batchSize;
     this.dropLast = opts.batchSampler !== undefined ? false : dropLast;
     if (opts.collateFn !== undefined) {
       this.collateFn = opts.collateFn;
@@ -143,6 +146,24 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
         this.fastPath = dataset.getBatch.bind(dataset) as (indices: readonly number[]) => B;
       }
     }
+  }
+
+  /** Samples per batch (a schedule's current value); null when a `batchSampler` was given. */
+  get batchSize(): number | null {
+    if (this.batchSizeOpt === null) return null;
+    return typeof this.batchSizeOpt === 'number' ? this.batchSizeOpt : this.batchSizeOpt.batchSize;
+  }
+
+  /**
+   * Samples drawn and distinct samples seen in the current (or last) epoch: with a sampler that
+   * draws with replacement, `distinct` falls short of `drawn` (about 63% for one pass of n
+   * draws over n samples).
+   * @example
+   * for (const batch of loader) train(batch);
+   * loader.epochStats; // { drawn: 60000, distinct: 37930 } with replacement
+   */
+  get epochStats(): EpochStats {
+    return { ...this.stats };
   }
 
   /** Batches per epoch (`len(loader)`). */
@@ -159,7 +180,13 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   }
 
   private *batches(): IterableIterator<B> {
+    const seen = new Set<number>();
+    const stats: EpochStats = { drawn: 0, distinct: 0 };
+    this.stats = stats;
     for (const indices of this.batchSampler) {
+      for (const i of indices) seen.add(i);
+      stats.drawn += indices.length;
+      stats.distinct = seen.size;
       if (this.fastPath) yield this.fastPath(indices);
       else yield this.collateFn(indices.map((i) => getItem(this.dataset, i)));
     }

@@ -317,31 +317,52 @@ export class WeightedRandomSampler extends Sampler {
 export type IndexSource = Iterable<number> & Sized;
 
 /**
- * Groups the indices of another sampler into batches (`torch.utils.data.BatchSampler`).
+ * A batch size that may change between epochs: anything with a current `batchSize`, such as
+ * `optim.BatchSizeScheduler`. BatchSampler and DataLoader read it when an epoch starts.
+ * @example
+ * const growing = { batchSize: 8 };
+ * const loader = new DataLoader(ds, { batchSize: growing });
+ * growing.batchSize = 16; // the next epoch uses batches of 16
+ */
+export interface BatchSizeSource {
+  readonly batchSize: number;
+}
+
+/**
+ * Groups the indices of another sampler into batches (`torch.utils.data.BatchSampler`). The
+ * batch size may be a {@link BatchSizeSource}, read at the start of each epoch (a batch-size
+ * schedule).
  * @example
  * [...new BatchSampler(new SequentialSampler(range(10)), 3, false)]; // [[0,1,2],[3,4,5],[6,7,8],[9]]
  * [...new BatchSampler(new SequentialSampler(range(10)), 3, true)];  // [[0,1,2],[3,4,5],[6,7,8]]
  */
 export class BatchSampler extends Sampler<number[]> {
   readonly sampler: IndexSource;
-  readonly batchSize: number;
   readonly dropLast: boolean;
-  constructor(sampler: IndexSource, batchSize: number, dropLast: boolean) {
+  private readonly size: number | BatchSizeSource;
+  constructor(sampler: IndexSource, batchSize: number | BatchSizeSource, dropLast: boolean) {
     super();
-    this.batchSize = checkPositiveInt(batchSize, 'batch_size');
+    this.size = typeof batchSize === 'object' && batchSize !== null ? batchSize : checkPositiveInt(batchSize, 'batch_size');
     if (typeof dropLast !== 'boolean') throw new TypeError(`drop_last should be a boolean value, but got drop_last=${String(dropLast)}`);
     this.sampler = sampler;
     this.dropLast = dropLast;
+    if (typeof this.size !== 'number') checkPositiveInt(this.size.batchSize, 'batch_size'); // validate now, as a number is
+  }
+  /** The current batch size (a schedule's current value when it follows one). */
+  get batchSize(): number {
+    return typeof this.size === 'number' ? this.size : checkPositiveInt(this.size.batchSize, 'batch_size');
   }
   get length(): number {
     const n = this.sampler.length;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    const size = this.batchSize;
+    return this.dropLast ? Math.floor(n / size) : Math.ceil(n / size);
   }
   protected *sample(): Iterator<number[]> {
+    const size = this.batchSize; // fixed for the whole epoch
     let batch: number[] = [];
     for (const idx of this.sampler) {
       batch.push(idx);
-      if (batch.length === this.batchSize) {
+      if (batch.length === size) {
         yield batch;
         batch = [];
       }

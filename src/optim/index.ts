@@ -23,3 +23,4 @@ export { cubicInterpolate, strongWolfe, type DirectionalObjective, type StrongWo
 export type { FloatArray } from './flat.js';
 export * as lrScheduler from './lr-scheduler.js';
 export * as swaUtils from './swa-utils.js';
+export * from './extras.js';

@@ -211,3 +211,9 @@ describe('helpers', () => {
     expect(escapeXml(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&#39;');
   });
 });
+
+it('log-axis decade labels are clean powers of ten', () => {
+  const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', xs: [0, 1, 2], ys: [1e-7, 1e-3, 1] }] });
+  expect(svg).toContain('>1e-5<');
+  expect(svg).not.toMatch(/9\.9999/);
+});
