@@ -20,6 +20,8 @@ export interface Ctx<A> {
 
 export interface OpDef<A> {
   readonly name: string;
+  /** The node's printed name when it is not `<Name>Backward` (PyTorch's `CopySlices`). */
+  readonly nodeName?: string;
   /** Compute the result from backend views (no graph is recorded here). */
   forward(inputs: readonly Tensor[], attrs: A): View;
   /** One gradient per input (null where none), written with Tensor methods. */
@@ -72,17 +74,26 @@ export class Node {
   /** Which saved inputs the backward reads (see `OpDef.savedInputs`). */
   private readonly readsInput: readonly boolean[];
 
-  constructor(def: OpDef<unknown>, inputs: readonly Tensor[], attrs: unknown, output: Tensor) {
-    this.name = `${def.name[0]!.toUpperCase()}${def.name.slice(1)}Backward`;
+  constructor(def: OpDef<unknown>, inputs: readonly Tensor[], attrs: unknown, output: Tensor | null, edges?: { next: Edge[]; meta: InputMeta[] }) {
+    this.name = def.nodeName ?? `${def.name[0]!.toUpperCase()}${def.name.slice(1)}Backward`;
     this.def = def;
     this.attrs = attrs;
-    this.next = inputs.map(edgeOf);
-    this.inputMeta = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+    this.next = edges ? edges.next : inputs.map(edgeOf);
+    this.inputMeta = edges ? edges.meta : inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
     this.readsInput = def.savedInputs?.(inputs.map((t) => t.requiresGrad)) ?? inputs.map(() => true);
     // NOTE: ops that read nothing in backward keep no references, so their inputs can be freed.
-    this.saved = (def.saves ?? 'all') === 'none'
+    this.saved = (def.saves ?? 'all') === 'none' || !output
       ? null
       : { inputs, output, versions: [...inputs.map((t) => t.storage.version), output.storage.version] };
+  }
+
+  /**
+   * @internal A node wired to explicit graph edges rather than input tensors (CopySlices, view
+   * replay), for an op that saves nothing.
+   */
+  static fromEdges(def: OpDef<unknown>, next: Edge[], meta: InputMeta[], attrs: unknown): Node {
+    if ((def.saves ?? 'all') !== 'none') throw new Error(`Node.fromEdges: ${def.name} must save nothing`);
+    return new Node(def, [], attrs, null, { next, meta });
   }
 
   /** Run this node's backward formula for the incoming gradient. */
@@ -133,7 +144,8 @@ export class Node {
   }
 }
 
-function edgeOf(t: Tensor): Edge {
+/** Where gradients for `t` go: its node, its leaf accumulator, or nowhere. */
+export function edgeOf(t: Tensor): Edge {
   if (!t.requiresGrad) return null;
   if (t.gradFn) return t.gradFn;
   return t.accumulator();
@@ -146,7 +158,7 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
   // A view of an input shares its version counter and remembers its base (in-place checks).
   for (const x of inputs) {
     if (view.storage === x.storage) {
-      out.base = x.base ?? x;
+      out.markView(x.base ?? x, x);
       break;
     }
   }

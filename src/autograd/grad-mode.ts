@@ -16,29 +16,56 @@ export function setGradEnabled<T>(mode: boolean, fn?: () => T): T | void {
     enabled = mode;
     return;
   }
+  return runInMode(mode, fn, 'setGradEnabled');
+}
+
+function runInMode<T>(mode: boolean, fn: () => T, name: string): T {
   const prev = enabled;
   enabled = mode;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     enabled = prev;
   }
+  rejectThenable(result, name);
+  return result;
+}
+
+/**
+ * Grad mode is a global switch, restored when `fn` returns: an async `fn` would run its code
+ * after the first `await` in whatever mode is current then, so it is refused (as `tg.scope()`).
+ */
+function rejectThenable(result: unknown, name: string): void {
+  const then = (result as { then?: unknown } | null)?.then;
+  if (typeof then !== 'function') return;
+  // The caller never sees this promise: keep a later rejection from going unhandled.
+  (then as (ok: () => void, err: () => void) => unknown).call(result, () => undefined, () => undefined);
+  throw new TypeError(
+    `tg.${name}() expects a synchronous function: grad mode cannot span an await (the code after it would run in whatever mode is current then).\n` +
+      `- help: await outside and wrap only the synchronous tensor work, e.g. const batch = await next(); const loss = tg.${name === 'setGradEnabled' ? 'setGradEnabled(false, ' : `${name}(`}() => model.call(batch));`,
+  );
 }
 
 /**
  * Run `fn` without recording operations for autograd (`with torch.no_grad():`).
- * NOTE: the mode is restored when `fn` returns; for async work, await inside and keep the
- * tensor ops themselves synchronous within `fn`.
+ * NOTE: `fn` must be synchronous (an async `fn` throws a TypeError): await outside and wrap
+ * only the synchronous tensor work.
  * @example
  * tg.noGrad(() => w.sub_(w.grad!.mul(0.1)));
  */
 export function noGrad<T>(fn: () => T): T {
-  return setGradEnabled(false, fn);
+  return runInMode(false, fn, 'noGrad');
 }
 
-/** Run `fn` with gradient recording on, even inside `noGrad` (`torch.enable_grad`). */
+/**
+ * Run `fn` with gradient recording on, even inside `noGrad` (`torch.enable_grad`); `fn` must
+ * be synchronous.
+ * @example
+ * const loss = tg.enableGrad(() => model.call(x).sum());
+ */
 export function enableGrad<T>(fn: () => T): T {
-  return setGradEnabled(true, fn);
+  return runInMode(true, fn, 'enableGrad');
 }
 
 let anomaly = false;

@@ -3,6 +3,7 @@ import { arange, rand } from '../tensor/creation.js';
 import { DEFAULT_FLOAT, isFloating } from '../tensor/dtype.js';
 import type { Generator } from '../tensor/random.js';
 import { fmtShape } from '../tensor/shape.js';
+import { checkTensorArg } from '../tensor/checks.js';
 import { where, type Tensor } from '../tensor/tensor.js';
 
 /**
@@ -11,6 +12,9 @@ import { where, type Tensor } from '../tensor/tensor.js';
  * F.linear(tg.ones([2, 3]), tg.ones([4, 3]), tg.zeros([4]));   // shape [2, 4], all 3
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  checkTensorArg('linear', 'input', 1, x);
+  checkTensorArg('linear', 'weight', 2, weight);
+  if (bias != null) checkTensorArg('linear', 'bias', 3, bias);
   const y = x.matmul(weight.t());
   return bias ? y.add(bias) : y;
 }
@@ -67,6 +71,8 @@ export function normalizePaddingIdx(paddingIdx: number | null | undefined, numEm
  * F.embedding(tg.tensor([[0, 2]], { dtype: 'int32' }), tg.randn([3, 4]));   // shape [1, 2, 4]
  */
 export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
+  checkTensorArg('embedding', 'input', 1, input);
+  checkTensorArg('embedding', 'weight', 2, weight);
   if (input.dtype !== 'int32') {
     throw new TypeError(`Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${input.dtype} instead (while checking arguments for embedding)\n- help: create indices with { dtype: 'int32' }, e.g. tg.tensor([1, 0, 2], { dtype: 'int32' })`);
   }
@@ -74,7 +80,7 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions 
   const num = weight.shape[0]!;
   const paddingIdx = normalizePaddingIdx(opts.paddingIdx, num);
   const flat = input.reshape([-1]);
-  for (const v of flat.dataSync()) if (v < 0 || v >= num) throw new RangeError('index out of range in self');
+  // indexSelect reads the indices once to range-check them ('index out of range in self').
   let rows = weight.indexSelect(0, flat);
   if (paddingIdx !== null) {
     // NOTE: the padding row's value is still returned; only its gradient is cut (as PyTorch).

@@ -3,8 +3,9 @@
  * probabilities, class weights, `ignoreIndex`, label smoothing), with PyTorch's shapes: `(N, C)`,
  * `(N, C, d1, ...)` and unbatched `(C)` input.
  */
-import { isFloating } from '../tensor/dtype.js';
+import { isFloating, type DType } from '../tensor/dtype.js';
 import { fmtShape, sameShape } from '../tensor/shape.js';
+import { checkTensorArg, findOutOfRange } from '../tensor/checks.js';
 import { where, type Tensor } from '../tensor/tensor.js';
 import { checkReduction, type Reduction } from './functional-loss.js';
 
@@ -48,15 +49,36 @@ function checkNll(input: Tensor, target: Tensor, weight: Tensor | null): { class
   return { classDim, c };
 }
 
-/** Per-target weights (0 where ignored) and the clamped targets safe to gather with. */
-function targetWeights(input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, c: number): { valid: Tensor; safe: Tensor; w: Tensor } {
-  for (const v of target.dataSync()) {
-    if (v !== ignoreIndex && (v < 0 || v >= c)) throw new RangeError(`Target ${v} is out of bounds.`);
-  }
+interface TargetWeights {
+  /** Targets that count (not `ignoreIndex`). */
+  readonly valid: Tensor;
+  /** The targets with ignored ones replaced by 0: safe to gather with. */
+  readonly safe: Tensor;
+  /** Per-target weights, 0 where ignored. */
+  readonly w: Tensor;
+}
+
+/**
+ * Per-target weights and the clamped targets. The one host read of the targets per loss call is
+ * the range check here (none on devices that read back only asynchronously).
+ */
+function targetWeights(dtype: DType, target: Tensor, weight: Tensor | null, ignoreIndex: number, c: number): TargetWeights {
+  const bad = findOutOfRange(target, c, ignoreIndex);
+  if (bad !== null) throw new RangeError(`Target ${bad} is out of bounds.`);
   const valid = target.ne(ignoreIndex);
   const safe = where(valid, target, 0);
-  const w = weight ? weight.to(input.dtype).indexSelect(0, safe.reshape([-1])).reshape(target.shape) : valid.to(input.dtype);
+  const w = weight ? weight.to(dtype).gatherUnchecked(0, safe.reshape([-1])).reshape(target.shape) : valid.to(dtype);
   return { valid, safe, w: where(valid, w, 0) };
+}
+
+/** The nll loss from checked targets. */
+function nllFrom(input: Tensor, classDim: number, { valid, safe, w }: TargetWeights, reduction: Reduction): Tensor {
+  const picked = input.gatherUnchecked(classDim, safe.unsqueeze(classDim)).squeeze(classDim);
+  const loss = where(valid, picked.mul(w).neg(), 0);
+  if (reduction === 'none') return loss;
+  if (reduction === 'sum') return loss.sum();
+  // NOTE: the weighted mean divides by the summed weights of the counted targets (NaN if none).
+  return loss.sum().div(w.sum());
 }
 
 /**
@@ -67,16 +89,12 @@ function targetWeights(input: Tensor, target: Tensor, weight: Tensor | null, ign
  * F.nllLoss(logp, tg.tensor([1, 0], { dtype: 'int32' }));   // -(log 0.8 + log 0.6) / 2
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  checkTensorArg('nll_loss', 'input', 1, input);
+  checkTensorArg('nll_loss', 'target', 2, target);
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = opts;
   checkReduction(reduction);
   const { classDim, c } = checkNll(input, target, weight);
-  const { valid, safe, w } = targetWeights(input, target, weight, ignoreIndex, c);
-  const picked = input.gather(classDim, safe.unsqueeze(classDim)).squeeze(classDim);
-  const loss = where(valid, picked.mul(w).neg(), 0);
-  if (reduction === 'none') return loss;
-  if (reduction === 'sum') return loss.sum();
-  // NOTE: the weighted mean divides by the summed weights of the counted targets (NaN if none).
-  return loss.sum().div(w.sum());
+  return nllFrom(input, classDim, targetWeights(input.dtype, target, weight, ignoreIndex, c), reduction);
 }
 
 /**
@@ -88,6 +106,8 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}
  * F.crossEntropy(logits, tg.tensor([0, 1], { dtype: 'int32' }), { labelSmoothing: 0.1 });
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkTensorArg('cross_entropy_loss', 'input', 1, input);
+  checkTensorArg('cross_entropy_loss', 'target', 2, target);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = opts;
   checkReduction(reduction);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
@@ -112,15 +132,16 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     return prod.sum().neg().div(input.numel() / c);
   }
 
-  const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction });
+  checkNll(logp, target, weight);
+  const tw = targetWeights(logp.dtype, target, weight, ignoreIndex, c);
+  const nll = nllFrom(logp, classDim, tw, reduction);
   if (labelSmoothing === 0) return nll;
   // PyTorch's smoothing term: the (weighted) sum of -log p over classes, zero at ignored
   // targets, reduced like the nll term (mean: over the same summed weights / counts).
-  const valid = target.ne(ignoreIndex);
-  const smooth = where(valid, (wb ? logp.mul(wb) : logp).sum(classDim).neg(), 0);
+  const smooth = where(tw.valid, (wb ? logp.mul(wb) : logp).sum(classDim).neg(), 0);
   let reduced: Tensor;
   if (reduction === 'none') reduced = smooth;
   else if (reduction === 'sum') reduced = smooth.sum();
-  else reduced = smooth.sum().div(targetWeights(logp, target, weight, ignoreIndex, c).w.sum());
+  else reduced = smooth.sum().div(tw.w.sum());
   return nll.mul(1 - labelSmoothing).add(reduced.mul(labelSmoothing / c));
 }

@@ -6,6 +6,7 @@
 import { defineOp, apply } from '../autograd/function.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { fmtShape, sameShape } from '../tensor/shape.js';
+import { checkTensorArg } from '../tensor/checks.js';
 import { where, type Tensor } from '../tensor/tensor.js';
 
 /** How a loss reduces its per-element values. */
@@ -22,6 +23,12 @@ export function checkReduction(reduction: string, allowed: readonly string[] = [
   if (!allowed.includes(reduction)) throw new RangeError(`${reduction} is not a valid value for reduction`);
 }
 
+/** A loss's `input` and `target` must be tensors (a plain array names the argument). */
+export function checkLossArgs(op: string, input: unknown, target: unknown): void {
+  checkTensorArg(op, 'input', 1, input);
+  checkTensorArg(op, 'target', 2, target);
+}
+
 /** Apply a reduction to elementwise losses. */
 export function reduce(loss: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkReduction(reduction);
@@ -35,6 +42,7 @@ export function reduce(loss: Tensor, reduction: Reduction = 'mean'): Tensor {
  * F.mseLoss(tg.tensor([1, 2]), tg.tensor([1, 4]));   // 2
  */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkLossArgs('mse_loss', input, target);
   return reduce(input.sub(target).square(), opts.reduction);
 }
 
@@ -44,6 +52,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = 
  * F.l1Loss(tg.tensor([1, 2]), tg.tensor([1, 4]));   // 1
  */
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkLossArgs('l1_loss', input, target);
   return reduce(input.sub(target).abs(), opts.reduction);
 }
 
@@ -54,6 +63,7 @@ export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {
  * F.smoothL1Loss(tg.tensor([0, 3]), tg.tensor([0.5, 0]));   // (0.125 + 2.5) / 2
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  checkLossArgs('smooth_l1_loss', input, target);
   const beta = opts.beta ?? 1;
   if (beta < 0) throw new RangeError('smooth_l1_loss does not support negative values for beta.');
   if (beta === 0) return l1Loss(input, target, opts);
@@ -67,6 +77,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptio
  * F.huberLoss(tg.tensor([0, 3]), tg.tensor([0.5, 0]), { delta: 1 });   // (0.125 + 2.5) / 2
  */
 export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  checkLossArgs('huber_loss', input, target);
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new RangeError('huber_loss does not support non-positive values for delta.');
   const z = input.sub(target).abs();
@@ -89,6 +100,7 @@ export interface KlDivOptions {
  * F.klDiv(logq, tg.tensor([[0.5, 0.5]]), { reduction: 'batchmean' });
  */
 export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): Tensor {
+  checkLossArgs('kl_div', input, target);
   const reduction = opts.reduction ?? 'mean';
   checkReduction(reduction, ['mean', 'sum', 'none', 'batchmean']);
   // xlogy(t, t) is 0 where t == 0 (PyTorch's xlogy); its gradient there is NaN, as PyTorch's.
@@ -130,6 +142,7 @@ const bceOp = defineOp<undefined>({
  * F.bceLoss(tg.tensor([0.9, 0.2]), tg.tensor([1, 0]));   // 0.1643
  */
 export function bceLoss(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
+  checkLossArgs('binary_cross_entropy', input, target);
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(`Using a target size (${fmtShape(target.shape)}) that is different to the input size (${fmtShape(input.shape)}) is deprecated. Please ensure they have the same size.`);
   }
@@ -157,6 +170,7 @@ export interface BceWithLogitsOptions extends BceOptions {
  * F.binaryCrossEntropyWithLogits(tg.tensor([1e4, -2]), tg.tensor([1, 0]));   // finite
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  checkLossArgs('binary_cross_entropy_with_logits', input, target);
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(`Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`);
   }

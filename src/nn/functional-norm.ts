@@ -70,11 +70,12 @@ export interface LayerNormOptions {
 
 /**
  * Layer normalisation over the trailing `normalizedShape` dims (`F.layer_norm`), with the biased
- * variance.
+ * variance. A number `normalizedShape` is the last dim's size (`[n]`).
  * @example
  * F.layerNorm(tg.randn([2, 5]), [5]);   // each row has mean 0, variance ~1
  */
-export function layerNorm(input: Tensor, normalizedShape: readonly number[], opts: LayerNormOptions = {}): Tensor {
+export function layerNorm(input: Tensor, normalizedShapeArg: number | readonly number[], opts: LayerNormOptions = {}): Tensor {
+  const normalizedShape = typeof normalizedShapeArg === 'number' ? [normalizedShapeArg] : normalizedShapeArg;
   const { weight = null, bias = null, eps = 1e-5 } = opts;
   const k = normalizedShape.length;
   const tail = input.shape.slice(input.ndim - k);

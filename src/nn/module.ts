@@ -14,7 +14,7 @@ import type { Device } from '../tensor/backend/backend.js';
 import { isDType, isFloating, type DType } from '../tensor/dtype.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { attr, checkName, isModule, loadStateDictInto, ownMembers, reg, registeringProxy, typeName } from './module-registry.js';
+import { attr, checkName, childEntries, isModule, loadStateDictInto, ownMembers, reg, registeringProxy, typeName } from './module-registry.js';
 import { isParameter } from './parameter.js';
 
 let nextHookId = 0;
@@ -299,12 +299,15 @@ export class Module<I extends unknown[] = [Tensor], O = Tensor> {
   stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
     const { prefix = '', keepVars = false } = opts;
     const out: StateDict = {};
-    for (const [p, m] of this.namedModules()) {
-      const base = prefix + (p ? `${p}.` : '');
+    // NOTE: no de-duplication, as PyTorch's state_dict recursion: a module registered twice
+    // (`Sequential(lin, lin)`) saves under both names, so loadStateDict finds every key.
+    const walk = (m: AnyModule, base: string): void => {
       for (const [name, t] of [...ownMembers(m, 'params'), ...ownMembers(m, 'buffers', true)]) {
         out[base + name] = keepVars ? t : t.detach();
       }
-    }
+      for (const [name, child] of childEntries(m)) if (child) walk(child, `${base}${name}.`);
+    };
+    walk(this as unknown as AnyModule, prefix);
     return out;
   }
 

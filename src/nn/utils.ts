@@ -108,6 +108,20 @@ export function clipGradValue(params: TensorOrTensors, clipValue: number): void 
   }
 }
 
+/**
+ * Alias of `clipGradNorm`, under PyTorch's in-place name (`clip_grad_norm_`).
+ * @example
+ * nn.utils.clipGradNorm_(model.parameters(), 1.0);
+ */
+export const clipGradNorm_ = clipGradNorm;
+
+/**
+ * Alias of `clipGradValue`, under PyTorch's in-place name (`clip_grad_value_`).
+ * @example
+ * nn.utils.clipGradValue_(model.parameters(), 0.5);
+ */
+export const clipGradValue_ = clipGradValue;
+
 function checkSameDevice(params: readonly Tensor[]): void {
   const first = params[0];
   if (first && params.some((p) => p.device !== first.device)) {

@@ -6,40 +6,44 @@ import { apply } from '../autograd/function.js';
 import * as M from '../autograd/ops/movement.js';
 import { promoteTypes } from './dtype.js';
 import { fmtShape, normalizeDim, sameShape } from './shape.js';
+import { argTypeName, checkOperand } from './checks.js';
 import { matmul as matmulImpl, Tensor, where as whereImpl, type Scalar, type TensorLike, type ValuesIndices, type VarOptions } from './tensor.js';
 
 type Dims = number | readonly number[] | null;
 
 function scalarFirst(a: TensorLike, b: TensorLike, op: string): [Tensor, TensorLike] {
+  checkOperand(op, 'other', 2, b);
   if (a instanceof Tensor) return [a, b];
   throw new TypeError(`${op}(): expected the first argument to be a Tensor`);
 }
 
 /** `a + alpha * b`; either operand may be a number. */
 export function add(a: TensorLike, b: TensorLike, opts: { alpha?: number } = {}): Tensor {
+  checkOperand('add', 'input', 1, a);
   if (!(a instanceof Tensor) && b instanceof Tensor) return (opts.alpha !== undefined ? b.mul(opts.alpha) : b).add(a);
   const [x, y] = scalarFirst(a, b, 'add');
   return x.add(y, opts);
 }
 export function sub(a: TensorLike, b: TensorLike, opts: { alpha?: number } = {}): Tensor {
+  checkOperand('sub', 'input', 1, a);
   if (!(a instanceof Tensor) && b instanceof Tensor) return (opts.alpha !== undefined ? b.mul(opts.alpha) : b).rsub(a);
   const [x, y] = scalarFirst(a, b, 'sub');
   return x.sub(y, opts);
 }
 export function mul(a: TensorLike, b: TensorLike): Tensor {
+  checkOperand('mul', 'input', 1, a);
   if (!(a instanceof Tensor) && b instanceof Tensor) return b.mul(a);
   const [x, y] = scalarFirst(a, b, 'mul');
   return x.mul(y);
 }
 export function div(a: TensorLike, b: TensorLike, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
-  if (!(a instanceof Tensor) && b instanceof Tensor) {
-    const q = b.rdiv(a);
-    return opts.roundingMode ? (opts.roundingMode === 'trunc' ? q.sign().mul(q.abs().floor()) : q.floor()) : q;
-  }
+  checkOperand('div', 'input', 1, a);
+  if (!(a instanceof Tensor) && b instanceof Tensor) return b.rdiv(a, opts);
   const [x, y] = scalarFirst(a, b, 'div');
   return x.div(y, opts);
 }
 export function pow(a: TensorLike, b: TensorLike): Tensor {
+  checkOperand('pow', 'input', 1, a);
   if (!(a instanceof Tensor) && b instanceof Tensor) return b.rpow(a);
   const [x, y] = scalarFirst(a, b, 'pow');
   return x.pow(y);
@@ -114,9 +118,9 @@ export function min(x: Tensor, arg?: number | Tensor, keepdim = false): Tensor |
 }
 export const argmax = (x: Tensor, dim?: number | null, keepdim = false): Tensor => x.argmax(dim, keepdim);
 export const argmin = (x: Tensor, dim?: number | null, keepdim = false): Tensor => x.argmin(dim, keepdim);
-export const variance = (x: Tensor, dim?: Dims, opts?: VarOptions): Tensor => x.var(dim, opts);
+export const variance = (x: Tensor, dim?: Dims | boolean, opts?: VarOptions | boolean, keepdim?: boolean): Tensor => x.var(dim, opts, keepdim);
 export { variance as var };
-export const std = (x: Tensor, dim?: Dims, opts?: VarOptions): Tensor => x.std(dim, opts);
+export const std = (x: Tensor, dim?: Dims | boolean, opts?: VarOptions | boolean, keepdim?: boolean): Tensor => x.std(dim, opts, keepdim);
 export const logsumexp = (x: Tensor, dim: number | readonly number[], keepdim = false): Tensor => x.logsumexp(dim, keepdim);
 export const norm = (x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = false): Tensor => x.norm(p, dim, keepdim);
 export const all = (x: Tensor, dim?: Dims, keepdim = false): Tensor => x.all(dim, keepdim);
@@ -152,8 +156,17 @@ export const triu = (x: Tensor, diagonal = 0): Tensor => x.triu(diagonal);
 export const clone = (x: Tensor): Tensor => x.clone();
 export const detach = (x: Tensor): Tensor => x.detach();
 
+/** PyTorch's TensorList argument checks: an array whose elements are all tensors. */
+function checkTensorList(op: string, tensors: unknown): void {
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}(): argument 'tensors' (position 1) must be tuple of Tensors, not ${argTypeName(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${argTypeName(t)}`);
+  });
+}
+
 /** Concatenate along `dim` (all tensors of equal rank and matching other sizes; dtypes promote). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkTensorList('cat', tensors);
   if (tensors.length === 0) throw new RangeError('torch.cat(): expected a non-empty list of Tensors');
   // NOTE: PyTorch skips legacy empty 1-D tensors of shape [0] in cat.
   const xs = tensors.filter((x) => !(x.ndim === 1 && x.shape[0] === 0));
@@ -181,6 +194,7 @@ export const concat = cat;
 
 /** Stack equal-shaped tensors along a new dim. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkTensorList('stack', tensors);
   if (tensors.length === 0) throw new RangeError('stack expects a non-empty TensorList');
   const ref = tensors[0]!;
   tensors.forEach((x, i) => {

@@ -149,6 +149,26 @@ export function viewStrides(l: Layout, shape: readonly number[]): number[] | nul
   return newStrides;
 }
 
+function negativeExpand(size: number, dim: number, shape: readonly number[]): RangeError {
+  return new RangeError(`The expanded size of the tensor (${size}) isn't allowed at dimension ${dim}: sizes must be non-negative, or -1 to keep a dim.  Target sizes: ${fmtShape(shape)}`);
+}
+
+/**
+ * Check the sizes of a tensor to create (PyTorch's wording): integers, non-negative.
+ * @example
+ * checkSizes('zeros', [2, -1]);   // RangeError: Trying to create tensor with negative dimension -1: [2, -1]
+ */
+export function checkSizes(op: string, shape: readonly unknown[]): asserts shape is readonly number[] {
+  shape.forEach((d, i) => {
+    if (typeof d !== 'number' || !Number.isInteger(d)) {
+      throw new TypeError(`${op}(): argument 'size' must be tuple of ints, but found element of type ${typeof d === 'number' ? 'float' : Array.isArray(d) ? 'list' : typeof d} at pos ${i + 1}`);
+    }
+  });
+  for (const d of shape as readonly number[]) {
+    if (d < 0) throw new RangeError(`Trying to create tensor with negative dimension ${d}: ${fmtShape(shape as readonly number[])}`);
+  }
+}
+
 /** The layout of `expand(shape)`: new leading dims and size-1 dims get stride 0. */
 export function expandLayout(l: Layout, shape: readonly number[]): Layout {
   const n = shape.length;
@@ -166,6 +186,7 @@ export function expandLayout(l: Layout, shape: readonly number[]): Layout {
     if (j >= 0) {
       const d = l.shape[j]!;
       if (target === -1) target = d;
+      if (target < 0) throw negativeExpand(target, i, shape);
       if (d === target) strides[i] = l.strides[j]!;
       else if (d === 1) strides[i] = 0;
       else {
@@ -175,6 +196,7 @@ export function expandLayout(l: Layout, shape: readonly number[]): Layout {
       }
     } else {
       if (target === -1) throw new RangeError(`The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
+      if (target < 0) throw negativeExpand(target, i, shape);
       strides[i] = 0;
     }
     outShape[i] = target;

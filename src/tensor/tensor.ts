@@ -2,7 +2,7 @@
  * The user-facing Tensor: metadata, validation, broadcasting, dtype promotion and PyTorch's
  * errors. Every computation goes through `apply()` (src/autograd/function.ts).
  */
-import { apply, LeafAccumulator, type Node, type OpDef } from '../autograd/function.js';
+import { apply, edgeOf, LeafAccumulator, Node, type OpDef } from '../autograd/function.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import * as E from '../autograd/ops/elementwise.js';
 import * as I from '../autograd/ops/index-ops.js';
@@ -10,6 +10,7 @@ import * as L from '../autograd/ops/linalg.js';
 import * as M from '../autograd/ops/movement.js';
 import * as R from '../autograd/ops/reduce.js';
 import * as S from '../autograd/ops/softmax.js';
+import * as VS from '../autograd/ops/view-scatter.js';
 import { backendFor, backendOf } from './backend/device.js';
 import type { BinaryOp, Device, Storage, UnaryOp, View } from './backend/backend.js';
 import { allocArray, castScalar, DEFAULT_FLOAT, isDType, isFloating, promoteTypes, type DType, type TypedArray } from './dtype.js';
@@ -18,8 +19,11 @@ import { normalValues, uniformValues, type Generator } from './random.js';
 import {
   broadcastShapes, fmtShape, inferShape, isContiguousLayout, normalizeDim, normalizeDims, numel, sameShape, viewStrides,
 } from './shape.js';
-import { backward as engineBackward } from '../autograd/engine.js';
+import { backward as engineBackward, type BackwardOptions } from '../autograd/engine.js';
 import { adoptGradient, isOwnedGradient } from './scope.js';
+import {
+  argTypeName, canCast, checkDType, checkInt, checkNoInternalOverlap, checkOperand, checkTensorArg, findOutOfRange, SCALAR_NAME,
+} from './checks.js';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -86,10 +90,17 @@ export class Tensor implements View {
   readonly offset: number;
   readonly dtype: DType;
   private gradSlot: Tensor | null = null;
-  /** The graph node that produced this tensor; null for leaves. */
-  gradFn: Node | null = null;
-  /** For a view, the tensor whose storage it shares. */
+  private node: Node | null = null;
+  /** The storage version when `node` was set: a view re-derives its node when it moves. */
+  private nodeVersion = 0;
+  /** For a view, the tensor whose storage it shares (PyTorch's `_base`). */
   base: Tensor | null = null;
+  /**
+   * @internal How a view relates to its base's history: made in grad mode ('grad': its graph
+   * node is re-derived from the base after an in-place write, PyTorch's view replay) or under
+   * `noGrad` ('noGrad': it may not be written in place with grad mode on). Null for non-views.
+   */
+  viewMode: 'grad' | 'noGrad' | null = null;
   /** Stable identity, used e.g. to key optimizer state. */
   readonly id = nextId++;
   private requiresGradFlag = false;
@@ -116,6 +127,14 @@ export class Tensor implements View {
     return this.gradSlot;
   }
   set grad(g: Tensor | null) {
+    const given: unknown = g;
+    if (given === undefined) g = null;
+    else if (given !== null) {
+      if (!(given instanceof Tensor)) throw new TypeError(`assigned grad expected to be a Tensor or None but got grad of type ${argTypeName(given)}`);
+      if (given.dtype !== this.dtype) throw new TypeError('assigned grad has data of a different type');
+      if (given.device !== this.device) throw new Error('assigned grad has data located on a different device');
+      if (!sameShape(given.shape, this.shape)) throw new RangeError('assigned grad has data of a different size');
+    }
     const old = this.gradSlot;
     this.gradSlot = g;
     if (old && old !== g && isOwnedGradient(old)) old.dispose();
@@ -178,10 +197,50 @@ export class Tensor implements View {
     return this.gradFn === null;
   }
   get requiresGrad(): boolean {
+    if (this.viewMode === 'grad' && this.nodeVersion !== this.storage.version) this.replayView();
     return this.requiresGradFlag;
   }
   set requiresGrad(v: boolean) {
     this.requiresGrad_(v);
+  }
+  /** The graph node that produced this tensor (`grad_fn`); null for leaves. */
+  get gradFn(): Node | null {
+    if (this.viewMode === 'grad' && this.nodeVersion !== this.storage.version) this.replayView();
+    return this.node;
+  }
+  set gradFn(n: Node | null) {
+    this.node = n;
+    this.nodeVersion = this.storage.version;
+  }
+
+  /** @internal Record that this tensor, made from `parent`, is a view of `base` (called by `apply`). */
+  markView(base: Tensor, parent: Tensor): void {
+    this.base = base;
+    // NOTE: a view of a view made under noGrad is a noGrad view too, as PyTorch's creation_meta.
+    this.viewMode = isGradEnabled() && parent.viewMode !== 'noGrad' ? 'grad' : 'noGrad';
+    this.nodeVersion = this.storage.version;
+  }
+
+  /**
+   * After an in-place write to the base or another of its views, this view's node is re-derived
+   * as a view of the base's current history (PyTorch's AsStridedBackward), so gradients never
+   * flow through a stale history.
+   */
+  private replayView(): void {
+    this.nodeVersion = this.storage.version;
+    const base = this.base!;
+    if (!base.requiresGrad) return;
+    const node = Node.fromEdges(VS.asStrided as OpDef<unknown>, [edgeOf(base)], [{ shape: base.shape, dtype: base.dtype }], VS.viewPlace(base, this));
+    this.moveRetained(node);
+    this.node = node;
+    this.requiresGradFlag = true;
+  }
+
+  /** Keep `retainGrad()` on this tensor when its node is replaced (an in-place op, a replay). */
+  private moveRetained(next: Node | null): void {
+    if (!this.retains) return;
+    if (this.node?.retained === this) this.node.retained = null;
+    if (next) next.retained = this;
   }
 
   // ---------------------------------------------------------------- autograd
@@ -213,12 +272,24 @@ export class Tensor implements View {
 
   /**
    * Compute the gradient of this tensor with respect to graph leaves and accumulate it into
-   * their `.grad` (`Tensor.backward`).
+   * their `.grad` (`Tensor.backward`). The options may come first, as PyTorch users write
+   * `loss.backward(retain_graph=True)`.
    * @example
    * const x = tg.tensor([1, 2, 3], { requiresGrad: true });
    * x.mul(x).sum().backward();   // x.grad = [2, 4, 6]
+   * loss.backward({ retainGraph: true });   // same as loss.backward(undefined, { retainGraph: true })
    */
-  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor | readonly Tensor[] } = {}): void {
+  backward(opts: BackwardOptions): void;
+  backward(gradient?: Tensor | null, opts?: BackwardOptions): void;
+  backward(gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
+    // PyTorch users write backward(retain_graph=True): an options object first is the options.
+    if (gradient != null && !(gradient instanceof Tensor)) {
+      if (Object.getPrototypeOf(gradient) !== Object.prototype) {
+        throw new TypeError(`backward(): argument 'gradient' (position 1) must be Tensor, not ${argTypeName(gradient)}`);
+      }
+      engineBackward(this, null, gradient);
+      return;
+    }
     engineBackward(this, gradient ?? null, opts);
   }
 
@@ -254,6 +325,8 @@ export class Tensor implements View {
 
   /** @internal Add `g` into `.grad` (in place unless building a graph, as AccumulateGrad). */
   accumulateGrad(g: Tensor, createGraph: boolean): void {
+    // A root's user-given gradient (backward(g)) may come in another dtype: `.grad` has ours.
+    if (g.dtype !== this.dtype) g = g.to(this.dtype);
     if (this.grad === null) {
       // NOTE: copy so `.grad` never aliases a tensor the graph (or the user) still holds.
       this.grad = createGraph ? g : noGrad(() => g.contiguous() === g ? g.clone() : g.contiguous());
@@ -270,15 +343,17 @@ export class Tensor implements View {
 
   /** A new tensor sharing storage, cut from the graph (`detach`). */
   detach(): Tensor {
-    const t = Tensor.fromView(this);
-    t.base = this.base ?? this;
-    return t;
+    // NOTE: not a view for autograd (PyTorch's `x.detach()._base` is None): writing to it in
+    // place rebases its own history, never `this`'s; the shared storage shares the version.
+    return Tensor.fromView(this);
   }
 
   /** Cut this tensor from the graph in place. */
   detach_(): this {
     this.gradFn = null;
     this.requiresGradFlag = false;
+    // A detached view no longer follows its base's history (no view replay).
+    if (this.viewMode === 'grad') this.viewMode = null;
     return this;
   }
 
@@ -320,6 +395,10 @@ export class Tensor implements View {
   toArray(): NestedArray {
     return this.nest(this.dataSync());
   }
+  /** Alias of `toArray()` (PyTorch's `tolist`). @example tg.tensor([[1, 2]]).tolist();   // [[1, 2]] */
+  tolist(): NestedArray {
+    return this.toArray();
+  }
   private nest(flat: TypedArray): NestedArray {
     const isBool = this.dtype === 'bool';
     const build = (dim: number, off: number): NestedArray => {
@@ -336,7 +415,10 @@ export class Tensor implements View {
   async array(): Promise<NestedArray> {
     return this.nest(await this.data());
   }
-  /** The value of a one-element tensor as a number (`Tensor.item`). */
+  /**
+   * The value of a one-element tensor as a number (`Tensor.item`).
+   * NOTE: a bool tensor gives 1 or 0 (PyTorch gives True/False); compare with `=== 1`.
+   */
   item(): number {
     if (this.numel() !== 1) {
       throw new RangeError(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
@@ -352,16 +434,20 @@ export class Tensor implements View {
 
   // ---------------------------------------------------------------- dtype/device
 
-  /** Convert to a dtype (`x.to('float64')`) or device (`x.to('cpu')`). */
+  /**
+   * Convert to a dtype (`x.to('float64')`) or device (`x.to('gpu')`); both are differentiable
+   * (the gradient is converted back).
+   * @example
+   * const y = x.to('gpu').mul(2).to('cpu');   // x.grad arrives on the cpu
+   */
   to(target: DType | Device): Tensor {
     if (isDType(target)) {
       if (target === this.dtype) return this;
       return apply(E.cast, [this], { from: this.dtype, to: target });
     }
+    if (target !== 'cpu' && target !== 'gpu') checkDType(target);
     if (target === this.device) return this;
-    const data = this.dataSync();
-    const out = Tensor.fromView(backendFor(target).fromArray(data, this.shape));
-    return out;
+    return apply(M.toDevice, [this], { from: this.device, to: target });
   }
   double(): Tensor {
     return this.to('float64');
@@ -371,6 +457,10 @@ export class Tensor implements View {
   }
   int(): Tensor {
     return this.to('int32');
+  }
+  /** Alias of `int()`: tensorgrad's integers are int32 (PyTorch's `long()` gives int64). */
+  long(): Tensor {
+    return this.int();
   }
   bool(): Tensor {
     return this.to('bool');
@@ -417,6 +507,9 @@ export class Tensor implements View {
 
   /** `clamp(min, max)`; either bound may be null. */
   clamp(min?: number | null, max?: number | null): Tensor {
+    for (const [name, v] of [['min', min], ['max', max]] as const) {
+      if (v != null && typeof v !== 'number') throw new TypeError(`clamp(): argument '${name}' must be Number, not ${argTypeName(v)}`);
+    }
     if ((min ?? null) === null && (max ?? null) === null) throw new TypeError("torch.clamp: At least one of 'min' or 'max' must not be None");
     // Bounds promote like any scalar operand: an int tensor clamped to 1.5 becomes float.
     const dtype = resultType(this, ...[min, max].filter((v): v is number => v != null));
@@ -427,9 +520,15 @@ export class Tensor implements View {
   clampMax(max: number): Tensor { return this.clamp(null, max); }
 
   /** Promote, broadcast and run a binary primitive. */
-  private binary(op: BinaryOp, other: TensorLike, opts: { bool?: boolean; float?: boolean; swap?: boolean } = {}): Tensor {
+  private binary(op: BinaryOp, other: TensorLike, opts: { bool?: boolean; float?: boolean; swap?: boolean; name?: string } = {}): Tensor {
+    checkOperand(opts.name ?? op, 'other', 1, other);
     let dtype = resultType(this, other);
     if (opts.float && !isFloating(dtype)) dtype = DEFAULT_FLOAT;
+    // NOTE: on bools, + is logical or and * logical and (PyTorch), so results stay 0 or 1.
+    if (dtype === 'bool' && !opts.bool) {
+      if (op === 'add') return this.binary('logicalOr', other, { bool: true, name: 'add' });
+      if (op === 'mul') return this.binary('logicalAnd', other, { bool: true, name: 'mul' });
+    }
     let a: Tensor = this.to(dtype);
     let b: Tensor = other instanceof Tensor ? other.to(dtype) : scalarTensor(other, dtype, this.device);
     if (other instanceof Tensor && other.device !== this.device) {
@@ -446,11 +545,13 @@ export class Tensor implements View {
 
   /** `this + alpha * other` (`torch.add`). */
   add(other: TensorLike, opts: { alpha?: number } = {}): Tensor {
+    checkOperand('add', 'other', 1, other);
     if (opts.alpha !== undefined && opts.alpha !== 1) other = other instanceof Tensor ? other.mul(opts.alpha) : Number(other) * opts.alpha;
     return this.binary('add', other);
   }
   /** `this - alpha * other` (`torch.sub`). */
   sub(other: TensorLike, opts: { alpha?: number } = {}): Tensor {
+    checkOperand('sub', 'other', 1, other);
     if (this.dtype === 'bool' || (other instanceof Tensor && other.dtype === 'bool')) {
       throw new TypeError('Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
     }
@@ -459,27 +560,45 @@ export class Tensor implements View {
   }
   /** `other - this` (`torch.rsub`). */
   rsub(other: TensorLike): Tensor {
-    return this.binary('sub', other, { swap: true });
+    return this.binary('sub', other, { swap: true, name: 'rsub' });
   }
   mul(other: TensorLike): Tensor {
     return this.binary('mul', other);
   }
   /** True division; `roundingMode` 'trunc' or 'floor' as `torch.div`. */
   div(other: TensorLike, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
-    const q = this.binary('div', other, { float: true });
-    if (!opts.roundingMode) return q;
-    const r = opts.roundingMode === 'trunc' ? q.sign().mul(q.abs().floor()) : q.floor();
-    const dtype = resultType(this, other);
-    return isFloating(dtype) ? r : r.to(dtype);
+    checkOperand('div', 'other', 1, other);
+    if (opts.roundingMode) return this.roundedDiv(other, opts.roundingMode, false);
+    return this.binary('div', other, { float: true });
   }
-  /** `other / this`. */
-  rdiv(other: TensorLike): Tensor {
+  /** `other / this`, with `div`'s rounding modes. */
+  rdiv(other: TensorLike, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
+    checkOperand('rdiv', 'other', 1, other);
+    if (opts.roundingMode) return this.roundedDiv(other, opts.roundingMode, true);
     // NOTE: PyTorch computes `scalar / x` as `reciprocal(x) * scalar`, which saves the result
     // rather than x (so a later in-place edit of x does not invalidate the graph).
     if (!(other instanceof Tensor) && isFloating(this.dtype)) return this.reciprocal().mul(other);
     return this.binary('div', other, { float: true, swap: true });
   }
+  private roundedDiv(other: TensorLike, mode: 'trunc' | 'floor', swap: boolean): Tensor {
+    const dtype = resultType(this, other);
+    if (isFloating(dtype)) {
+      const q = this.binary('div', other, { float: true, swap });
+      return mode === 'trunc' ? q.sign().mul(q.abs().floor()) : q.floor();
+    }
+    // NOTE: integers divide in float64, where the quotient of two int32 values rounds exactly
+    // (float32 would turn 16777217 / 1 into 16777216).
+    const divisor = swap ? this : other;
+    if (divisor instanceof Tensor ? backendOf(divisor).canReadSync?.(divisor) !== false && divisor.eq(0).any().item() === 1 : Number(divisor) === 0) {
+      throw new RangeError('ZeroDivisionError');
+    }
+    const a = this.to('float64');
+    const b = other instanceof Tensor ? other.to('float64') : other;
+    const q = a.binary('div', b, { float: true, swap });
+    return (mode === 'trunc' ? q.sign().mul(q.abs().floor()) : q.floor()).to(dtype);
+  }
   pow(exponent: TensorLike): Tensor {
+    checkOperand('pow', 'exponent', 1, exponent);
     const dtype = resultType(this, exponent);
     if (!isFloating(dtype) && (exponent instanceof Tensor ? exponent.lt(0).any().item() : Number(exponent) < 0)) {
       throw new RangeError('Integers to negative integer powers are not allowed.');
@@ -488,7 +607,7 @@ export class Tensor implements View {
   }
   /** `base ** this` for a scalar base. */
   rpow(base: Scalar): Tensor {
-    return this.binary('pow', base, { swap: true });
+    return this.binary('pow', base, { swap: true, name: 'rpow' });
   }
   maximum(other: TensorLike): Tensor {
     return this.binary('maximum', other);
@@ -527,6 +646,11 @@ export class Tensor implements View {
   }
   /** Elements where `mask` is true replaced by `value` (`masked_fill`). */
   maskedFill(mask: Tensor, value: TensorLike): Tensor {
+    checkTensorArg('masked_fill', 'mask', 1, mask);
+    checkOperand('masked_fill', 'value', 2, value);
+    if (value instanceof Tensor && value.ndim !== 0) {
+      throw new RangeError(`masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s).`);
+    }
     if (mask.dtype !== 'bool') throw new TypeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.dtype}`);
     const v = value instanceof Tensor ? value.to(this.dtype) : value;
     return where(mask, v, this).to(this.dtype);
@@ -556,11 +680,29 @@ export class Tensor implements View {
     return apply(def, [this.to(dtype)], { axes, dtype, inShape: this.shape, keepdim });
   }
 
-  /** Sum over `dim` (all dims when omitted). Integer and bool inputs sum to int32. */
+  /**
+   * Sum over `dim` (all dims when omitted). Integer and bool inputs sum to int32 (PyTorch gives
+   * int64): int32 sums accumulate exactly in float64 and throw a RangeError when the result does
+   * not fit in int32.
+   */
   sum(dim?: number | readonly number[] | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
-    return this.reduceWith(R.sum, dim, keepdim, opts.dtype ?? (isFloating(this.dtype) ? this.dtype : 'int32'));
+    if (opts.dtype !== undefined) checkDType(opts.dtype);
+    const dtype = opts.dtype ?? (isFloating(this.dtype) ? this.dtype : 'int32');
+    // NOTE: a bool sum counts, so it always fits.
+    if (dtype !== 'int32' || this.dtype === 'bool') return this.reduceWith(R.sum, dim, keepdim, dtype);
+    const src = this.dtype === 'int32' ? this : this.to('int32');
+    const wide = src.reduceWith(R.sum, dim, keepdim, 'float64');
+    if (backendOf(wide).canReadSync?.(wide) !== false) {
+      for (const v of wide.dataSync()) {
+        if (v > 2147483647 || v < -2147483648) {
+          throw new RangeError(`sum(): the result ${v} overflows int32 (tensorgrad has no int64)\n- help: sum in floating point instead: x.sum(dim, keepdim, { dtype: 'float64' })`);
+        }
+      }
+    }
+    return wide.to('int32');
   }
   mean(dim?: number | readonly number[] | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+    if (opts.dtype !== undefined) checkDType(opts.dtype);
     const dtype = opts.dtype ?? this.dtype;
     if (!isFloating(dtype)) {
       throw new TypeError(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${dtype === 'int32' ? 'Int' : 'Bool'}`);
@@ -569,6 +711,7 @@ export class Tensor implements View {
   }
   /** Product over one dim, or over all elements. */
   prod(dim?: number | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+    if (opts.dtype !== undefined) checkDType(opts.dtype);
     return this.reduceWith(R.prod, dim, keepdim, opts.dtype ?? (isFloating(this.dtype) ? this.dtype : 'int32'));
   }
   /** Max over `dim` (all dims when omitted), values only (`torch.amax`). */
@@ -656,9 +799,16 @@ export class Tensor implements View {
     return keepdim ? r : r.squeeze(d);
   }
 
-  /** Variance with Bessel's `correction` (default 1), over `dim` or all elements. */
-  var(dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
-    const { correction = 1, keepdim = false } = opts;
+  /**
+   * Variance with Bessel's `correction` (default 1), over `dim` or all elements. PyTorch's
+   * positional `unbiased` works too: `var(1, false)` is `var(1, { correction: 0 })`, and
+   * `var(false)` reduces everything.
+   * @example
+   * tg.tensor([[1, 2, 4], [3, 5, 9]]).var(1, false);   // [1.5556, 6.2222]
+   */
+  var(dim?: number | readonly number[] | null | boolean, opts: VarOptions | boolean = {}, keepdimArg?: boolean): Tensor {
+    if (typeof dim === 'boolean') return this.var(null, dim, typeof opts === 'boolean' ? opts : keepdimArg);
+    const { correction = 1, keepdim = false } = typeof opts === 'boolean' ? { correction: opts ? 1 : 0, keepdim: keepdimArg ?? false } : opts;
     if (!isFloating(this.dtype)) throw new TypeError('std and var only support floating point and complex dtypes');
     const axes = this.reduceAxes(dim);
     const n = axes.reduce((s, d) => s * this.shape[d]!, 1);
@@ -666,8 +816,8 @@ export class Tensor implements View {
     return centered.mul(centered).sum(axes, keepdim).div(Math.max(0, n - correction));
   }
   /** Standard deviation; its gradient is 0 where the std is 0 (as PyTorch's std_backward). */
-  std(dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
-    return safeSqrt(this.var(dim, opts));
+  std(dim?: number | readonly number[] | null | boolean, opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor {
+    return safeSqrt(this.var(dim, opts, keepdim));
   }
   /** `log(sum(exp(x)))` over `dim`, computed stably by subtracting the max. */
   logsumexp(dim: number | readonly number[], keepdim = false): Tensor {
@@ -681,7 +831,10 @@ export class Tensor implements View {
    * any other p. Gradients follow PyTorch's norm_backward (0 where the norm is 0).
    */
   norm(p: number | 'fro' = 2, dim?: number | readonly number[] | null, keepdim = false): Tensor {
-    const x = isFloating(this.dtype) ? this : this.to(DEFAULT_FLOAT);
+    if (!isFloating(this.dtype)) {
+      throw new TypeError(`norm(): input dtype should be either floating point or complex. Got ${SCALAR_NAME[this.dtype]} instead.\n- help: convert first: x.float().norm()`);
+    }
+    const x: Tensor = this;
     const pv = p === 'fro' ? 2 : p;
     const axes = x.reduceAxes(dim);
     const out = normOp(x, pv, axes);
@@ -804,6 +957,14 @@ export class Tensor implements View {
     if (this.ndim > 2) throw new RangeError(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
     return this.ndim < 2 ? this : this.transpose(0, 1);
   }
+  /**
+   * All dims reversed (PyTorch's `.T`; for a matrix, the transpose).
+   * @example
+   * tg.zeros([2, 3, 4]).T.shape;   // [4, 3, 2]
+   */
+  get T(): Tensor {
+    return this.ndim < 2 ? this : this.permute(this.shape.map((_, i) => this.ndim - 1 - i));
+  }
   /** The transpose of the last two dims (`mT`). */
   get mT(): Tensor {
     if (this.ndim < 2) throw new RangeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
@@ -812,6 +973,9 @@ export class Tensor implements View {
   /** Broadcast to `sizes` as a stride-0 view; -1 keeps a dim. */
   expand(...sizes: (number | readonly number[])[]): Tensor {
     const s = shapeArgs(sizes);
+    s.forEach((d, i) => {
+      if (typeof d !== 'number' || !Number.isInteger(d)) throw new TypeError(`expand(): argument 'size' must be tuple of ints, but found element of type ${typeof d === 'number' ? 'float' : argTypeName(d)} at pos ${i + 1}`);
+    });
     const target = s.map((d, i) => (d === -1 && i >= s.length - this.ndim ? this.shape[i - (s.length - this.ndim)]! : d));
     if (sameShape(target, this.shape)) return this;
     return apply(M.expand, [this], { shape: s, inShape: this.shape });
@@ -848,6 +1012,8 @@ export class Tensor implements View {
   /** Elements `start .. start+length` of `dim`, as a view. */
   narrow(dim: number, start: number, length: number): Tensor {
     if (this.ndim === 0) throw new RangeError('narrow() cannot be applied to a 0-dim tensor.');
+    checkInt('narrow', 'start', 2, start);
+    checkInt('narrow', 'length', 3, length);
     const d = normalizeDim(dim, this.ndim);
     const size = this.shape[d]!;
     if (start < -size || start > size) {
@@ -936,6 +1102,7 @@ export class Tensor implements View {
   // ---------------------------------------------------------------- indexing
 
   private checkIndex(op: string, dim: number, index: Tensor): number {
+    checkTensorArg(op, 'index', 2, index);
     if (index.dtype !== 'int32') throw new TypeError(`${op}(): Expected dtype int32 for index, got ${index.dtype}`);
     const d = normalizeDim(dim, this.ndim);
     if (index.ndim !== Math.max(this.ndim, 1) && !(this.ndim === 0 && index.ndim <= 1)) {
@@ -944,13 +1111,13 @@ export class Tensor implements View {
     return d;
   }
   private checkIndexRange(op: string, d: number, index: Tensor): void {
-    // NOTE: WebGPU reads back only asynchronously, so indices on that device go unchecked.
-    if (backendOf(index).canReadSync?.(index) === false) return;
     const size = this.shape[d] ?? 1;
-    const vals = index.dataSync();
-    for (const v of vals) {
-      if (v < 0 || v >= size) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${d} with size ${size}`);
-    }
+    const bad = findOutOfRange(index, size);
+    if (bad !== null) throw new RangeError(`${op}(): index ${bad} is out of bounds for dimension ${d} with size ${size}`);
+  }
+  /** @internal gather without the index range check, for indices valid by construction. */
+  gatherUnchecked(dim: number, index: Tensor): Tensor {
+    return apply(I.gather, [this, index], { dim: normalizeDim(dim, this.ndim), inShape: this.shape });
   }
   /** `out[i][j] = x[index[i][j]][j]` for dim 0, and so on (`torch.gather`). */
   gather(dim: number, index: Tensor): Tensor {
@@ -972,6 +1139,8 @@ export class Tensor implements View {
     return this.scatterImpl('scatter_add', dim, index, src, true);
   }
   private scatterImpl(op: string, dim: number, index: Tensor, src: TensorLike, accumulate: boolean): Tensor {
+    checkTensorArg(op, 'index', 2, index);
+    checkOperand(op, 'src', 3, src);
     const d = this.checkIndex(op, dim, index);
     let s = src instanceof Tensor ? src.to(this.dtype) : scalarTensor(src, this.dtype, this.device).expand(index.shape);
     for (let i = 0; i < index.ndim; i++) {
@@ -986,17 +1155,18 @@ export class Tensor implements View {
   }
   /** Rows (or slices along `dim`) picked by a 1-D `index` (`torch.index_select`). */
   indexSelect(dim: number, index: Tensor): Tensor {
+    checkTensorArg('index_select', 'index', 2, index);
     if (index.dtype !== 'int32') throw new TypeError(`index_select(): Expected dtype int32 for index, got ${index.dtype}`);
     if (index.ndim > 1) throw new RangeError('index_select(): Index is supposed to be a vector');
     const d = normalizeDim(dim, this.ndim);
     const idx = index.reshape([-1]);
-    const size = this.shape[d] ?? 1;
-    if (backendOf(idx).canReadSync?.(idx) !== false && idx.dataSync().some((v) => v < 0 || v >= size)) throw new RangeError('index out of range in self');
+    if (findOutOfRange(idx, this.shape[d] ?? 1) !== null) throw new RangeError('index out of range in self');
     const shape = this.shape.map((s, i) => (i === d ? idx.numel() : s));
     const view = [...this.shape.map(() => 1)];
     view[d] = idx.numel();
-    if (this.ndim === 0) return this.gather(0, idx).reshape(index.ndim === 0 ? [] : [1]);
-    return this.gather(d, idx.reshape(view).expand(shape));
+    // Checked once above: gather's own check would read the expanded index again.
+    if (this.ndim === 0) return this.gatherUnchecked(0, idx).reshape(index.ndim === 0 ? [] : [1]);
+    return this.gatherUnchecked(d, idx.reshape(view).expand(shape));
   }
   /** Lower triangle of the last two dims (below `diagonal`), zeros elsewhere. */
   tril(diagonal = 0): Tensor {
@@ -1016,88 +1186,148 @@ export class Tensor implements View {
 
   // ---------------------------------------------------------------- in place
 
-  /** Check PyTorch's in-place rules and write `result` into this tensor's storage. */
-  private inplace(op: string, compute: (self: Tensor) => Tensor): this {
+  /**
+   * Check PyTorch's in-place rules, compute the op once and write its result into this tensor's
+   * storage. `operands` are the op's other inputs (they decide whether the write is recorded).
+   */
+  private inplace(op: string, operands: readonly unknown[], compute: (self: Tensor) => Tensor, opts: { overlapOk?: boolean } = {}): this {
+    if (!opts.overlapOk) checkNoInternalOverlap(this);
     const recording = isGradEnabled();
     if (recording && this.isLeaf && this.requiresGrad) {
       throw new Error(`a leaf Variable that requires grad is being used in an in-place operation. (${op})`);
     }
-    const result = compute(this);
+    const base = this.viewMode === null ? null : this.base;
+    const graph = recording && (this.requiresGrad || (base?.requiresGrad ?? false) || operands.some((o) => o instanceof Tensor && o.requiresGrad));
+    if (!graph) {
+      const result = compute(this);
+      // NOTE: only an operand missing from `operands` gets here with a graph; record it then.
+      if (!result.requiresGrad || !recording) return this.writeRaw(this.castForWrite(op, result));
+    }
+    if (base) {
+      if (this.viewMode === 'noGrad') {
+        throw new Error('A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don\'t want the inplace to be tracked) or both outside (if you want the inplace to be tracked).');
+      }
+      if (base.isLeaf && base.requiresGrad) throw new Error(`a view of a leaf Variable that requires grad is being used in an in-place operation. (${op})`);
+    }
+    // NOTE: the op runs on a copy of the old value, so what its backward saves (y.mul_(w) needs
+    // the old y for w's gradient) is not overwritten below, as PyTorch saves `original_self`.
+    const old = this.clone();
+    const written = this.castForWrite(op, compute(old));
+    if (base) return this.copySlices(base, written);
+    // Rebase history: this tensor now stands for the op's result (PyTorch rebases grad_fn).
+    // NOTE: a non-leaf that requires grad is rebased even when the new value ignores the old one
+    // (fill_, zero_): its old history then gets a zero gradient, as PyTorch's FillBackward.
+    const rebased = written.requiresGrad || !old.requiresGrad ? written : where(scalarTensor(true, 'bool', this.device).expand(this.shape), written, old);
+    this.writeRaw(rebased);
+    if (rebased.requiresGrad) {
+      this.moveRetained(rebased.gradFn);
+      this.gradFn = rebased.gradFn;
+      this.requiresGradFlag = true;
+    }
+    return this;
+  }
+
+  /** The op's result as this tensor's dtype, with PyTorch's shape and casting rules. */
+  private castForWrite(op: string, result: Tensor): Tensor {
     if (!sameShape(result.shape, this.shape)) {
       throw new RangeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
     }
-    // NOTE: a non-leaf that requires grad is rebased even when the new value ignores the old one
-    // (fill_, zero_): its old history must then get a zero gradient, as PyTorch's FillBackward.
-    if (recording && (result.requiresGrad || this.requiresGrad)) {
-      if (this.base && this.base.requiresGrad) {
-        if (this.base.isLeaf) throw new Error(`a view of a leaf Variable that requires grad is being used in an in-place operation. (${op})`);
-        throw new Error(`${op}: an in-place operation on a view of a tensor that requires grad is not supported; use the out-of-place op (e.g. x = x.add(y)) or clone() first.`);
-      }
-      // Rebase history: this tensor now stands for the op's result (PyTorch rebases grad_fn).
-      // NOTE: the op runs on a copy of the old value, so what its backward saves (y.mul_(w) needs
-      // the old y for w's gradient) is not overwritten below, as PyTorch saves `original_self`.
-      const old = this.clone();
-      let rebased = compute(old);
-      if (!rebased.requiresGrad) rebased = where(scalarTensor(true, 'bool', this.device).expand(this.shape), rebased, old);
-      backendOf(this).copyInto(this, rebased.to(this.dtype));
-      this.storage.version++;
-      this.gradFn = rebased.gradFn;
-      this.requiresGradFlag = true;
-      return this;
+    if (result.dtype === this.dtype) return result;
+    if (!canCast(result.dtype, this.dtype)) {
+      throw new TypeError(`result type ${SCALAR_NAME[result.dtype]} can't be cast to the desired output type ${SCALAR_NAME[this.dtype]} (${op})`);
     }
-    backendOf(this).copyInto(this, result.dtype === this.dtype ? result : noGrad(() => result.to(this.dtype)));
+    return result.to(this.dtype);
+  }
+
+  private writeRaw(value: Tensor): this {
+    backendOf(this).copyInto(this, value);
     this.storage.version++;
     return this;
   }
-  add_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('add_', (s) => s.add(other, opts)); }
-  sub_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('sub_', (s) => s.sub(other, opts)); }
-  mul_(other: TensorLike): this { return this.inplace('mul_', (s) => s.mul(other)); }
-  div_(other: TensorLike): this { return this.inplace('div_', (s) => s.div(other)); }
-  pow_(exponent: TensorLike): this { return this.inplace('pow_', (s) => s.pow(exponent)); }
-  neg_(): this { return this.inplace('neg_', (s) => s.neg()); }
-  sqrt_(): this { return this.inplace('sqrt_', (s) => s.sqrt()); }
-  exp_(): this { return this.inplace('exp_', (s) => s.exp()); }
-  relu_(): this { return this.inplace('relu_', (s) => s.relu()); }
-  clamp_(min?: number | null, max?: number | null): this { return this.inplace('clamp_', (s) => s.clamp(min, max)); }
-  maximum_(other: Tensor): this { return this.inplace('maximum_', (s) => s.maximum(other)); }
-  maskedFill_(mask: Tensor, value: TensorLike): this { return this.inplace('masked_fill_', (s) => s.maskedFill(mask, value)); }
+
+  /**
+   * A write through a view (PyTorch's CopySlices): the base gets a new history, its old one with
+   * the view's region replaced by `src`, and this view becomes a view of that new history.
+   */
+  private copySlices(base: Tensor, src: Tensor): this {
+    if (!base.requiresGrad && !src.requiresGrad) return this.writeRaw(src);
+    const place = VS.viewPlace(base, this);
+    const baseMeta = { shape: base.shape, dtype: base.dtype };
+    const node = Node.fromEdges(VS.copySlices as OpDef<unknown>, [edgeOf(base), edgeOf(src)], [baseMeta, { shape: src.shape, dtype: src.dtype }], place);
+    this.writeRaw(src);
+    base.moveRetained(node);
+    base.gradFn = node;
+    base.requiresGradFlag = true;
+    const viewNode = Node.fromEdges(VS.asStrided as OpDef<unknown>, [node], [baseMeta], place);
+    this.moveRetained(viewNode);
+    this.gradFn = viewNode;
+    this.requiresGradFlag = true;
+    return this;
+  }
+
+  add_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('add_', [other], (s) => s.add(other, opts)); }
+  sub_(other: TensorLike, opts: { alpha?: number } = {}): this { return this.inplace('sub_', [other], (s) => s.sub(other, opts)); }
+  mul_(other: TensorLike): this { return this.inplace('mul_', [other], (s) => s.mul(other)); }
+  div_(other: TensorLike, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): this { return this.inplace('div_', [other], (s) => s.div(other, opts)); }
+  pow_(exponent: TensorLike): this { return this.inplace('pow_', [exponent], (s) => s.pow(exponent)); }
+  neg_(): this { return this.inplace('neg_', [], (s) => s.neg()); }
+  sqrt_(): this { return this.inplace('sqrt_', [], (s) => s.sqrt()); }
+  exp_(): this { return this.inplace('exp_', [], (s) => s.exp()); }
+  relu_(): this { return this.inplace('relu_', [], (s) => s.relu()); }
+  clamp_(min?: number | null, max?: number | null): this { return this.inplace('clamp_', [], (s) => s.clamp(min, max)); }
+  maximum_(other: Tensor): this { return this.inplace('maximum_', [other], (s) => s.maximum(other)); }
+  maskedFill_(mask: Tensor, value: TensorLike): this {
+    // NOTE: PyTorch allows masked_fill_ on expanded tensors (with a deprecation warning).
+    return this.inplace('masked_fill_', [value], (s) => s.maskedFill(mask, value), { overlapOk: true });
+  }
   /** `this += value * t1 * t2`. */
   addcmul_(t1: Tensor, t2: Tensor, opts: { value?: number } = {}): this {
-    return this.inplace('addcmul_', (s) => s.add(t1.mul(t2).mul(opts.value ?? 1)));
+    checkTensorArg('addcmul_', 'tensor1', 1, t1);
+    checkTensorArg('addcmul_', 'tensor2', 2, t2);
+    return this.inplace('addcmul_', [t1, t2], (s) => s.add(t1.mul(t2).mul(opts.value ?? 1)));
   }
   /** `this += value * t1 / t2`. */
   addcdiv_(t1: Tensor, t2: Tensor, opts: { value?: number } = {}): this {
-    return this.inplace('addcdiv_', (s) => s.add(t1.div(t2).mul(opts.value ?? 1)));
+    checkTensorArg('addcdiv_', 'tensor1', 1, t1);
+    checkTensorArg('addcdiv_', 'tensor2', 2, t2);
+    return this.inplace('addcdiv_', [t1, t2], (s) => s.add(t1.div(t2).mul(opts.value ?? 1)));
   }
   /** `this += weight * (end - this)`. */
   lerp_(end: Tensor, weight: number | Tensor): this {
-    return this.inplace('lerp_', (s) => s.add(end.sub(s).mul(weight)));
+    checkTensorArg('lerp_', 'end', 1, end);
+    checkOperand('lerp_', 'weight', 2, weight);
+    return this.inplace('lerp_', [end, weight], (s) => s.add(end.sub(s).mul(weight)));
   }
-  /** Copy `src` (broadcast to this shape) into this tensor. */
+  /** Copy `src` (broadcast to this shape) into this tensor, casting to this dtype. */
   copy_(src: Tensor): this {
+    checkTensorArg('copy_', 'src', 1, src);
     // NOTE: `where(true, src, self)` (not `src + 0 * self`) keeps self in the graph with a zero
     // gradient without letting inf/NaN in the old values leak into the copy.
-    return this.inplace('copy_', (s) => where(scalarTensor(true, 'bool', s.device).expand(s.shape), (src.device === s.device ? src : src.to(s.device)).to(s.dtype).expand(s.shape), s));
+    return this.inplace('copy_', [src], (s) => where(scalarTensor(true, 'bool', s.device).expand(s.shape), (src.device === s.device ? src : src.to(s.device)).to(s.dtype).expand(s.shape), s));
   }
   zero_(): this {
     return this.fill_(0);
   }
+  /** Fill with `value` (allowed on expanded tensors, as PyTorch). */
   fill_(value: number | boolean): this {
-    return this.inplace('fill_', (s) => scalarTensor(value, s.dtype, s.device).expand(s.shape));
+    checkOperand('fill_', 'value', 1, value);
+    return this.inplace('fill_', [value], (s) => scalarTensor(value, s.dtype, s.device).expand(s.shape), { overlapOk: true });
   }
-  /** Fill with uniform samples from [low, high) (`uniform_`). */
+  /** Fill with uniform samples from [low, high) (`uniform_`); floating dtypes only. */
   uniform_(low = 0, high = 1, opts: { generator?: Generator } = {}): this {
+    if (!isFloating(this.dtype)) throw new TypeError(`"check_uniform_bounds" not implemented for '${SCALAR_NAME[this.dtype]}'`);
     return this.fillFromArray_(uniformValues(this.numel(), low, high, this.dtype === 'float64', opts.generator), 'uniform_');
   }
-  /** Fill with normal samples (`normal_`). */
+  /** Fill with normal samples (`normal_`); floating dtypes only. */
   normal_(mean = 0, std = 1, opts: { generator?: Generator } = {}): this {
+    if (!isFloating(this.dtype)) throw new TypeError(`"normal_kernel_cpu" not implemented for '${SCALAR_NAME[this.dtype]}'`);
     return this.fillFromArray_(normalValues(this.numel(), mean, std, this.dtype === 'float64', opts.generator), 'normal_');
   }
   /** Fill with values from a flat array, in row-major order (internal for random init). */
   fillFromArray_(values: ArrayLike<number>, op = 'fill_'): this {
-    return this.inplace(op, (s) => {
+    return this.inplace(op, [], (s) => {
       const arr = allocArray(s.dtype, s.numel());
-      for (let i = 0; i < arr.length; i++) arr[i] = values[i]!;
+      for (let i = 0; i < arr.length; i++) arr[i] = castScalar(values[i]!, s.dtype);
       return Tensor.fromView(backendFor(s.device).fromArray(arr, s.shape));
     });
   }
@@ -1125,6 +1355,9 @@ function viewStridesOk(t: Tensor, shape: readonly number[]): boolean {
 
 /** `torch.where(condition, a, b)` with broadcasting and promotion. */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  checkTensorArg('where', 'condition', 1, condition);
+  checkOperand('where', 'input', 2, a);
+  checkOperand('where', 'other', 3, b);
   if (condition.dtype !== 'bool') throw new TypeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${condition.dtype}`);
   const dtype = resultType(a, b);
   const device = condition.device;
@@ -1178,7 +1411,9 @@ const normDef: OpDef<{ p: number; axes: readonly number[] }> = {
       const mask = ax.eq(norm).logicalOr(ax.isnan()).to(self.dtype);
       return [self.sign().mul(g.div(mask.sum(axes, true)).mul(mask))];
     }
-    const scaled = p < 2 ? self.sign().mul(self.abs().pow(p - 1)) : self.mul(self.abs().pow(p - 2));
+    let scaled = p < 2 ? self.sign().mul(self.abs().pow(p - 1)) : self.mul(self.abs().pow(p - 2));
+    // NOTE: for p < 1, |x|^(p-1) is infinite at 0; PyTorch's norm_backward masks it to 0.
+    if (p < 1) scaled = where(self.eq(0), 0, scaled);
     const scale = where(norm.eq(0), 0, g.div(norm.pow(p - 1)));
     return [scaled.mul(scale)];
   },
@@ -1194,6 +1429,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   if (a.device !== b.device) {
     throw new Error(`Expected all tensors to be on the same device, but found at least two devices, ${a.device} and ${b.device}!`);
+  }
+  if (a.dtype === 'bool') {
+    // The kernel PyTorch's matmul lowers these shapes to, as its error names it.
+    const mv = b.ndim === 1 || (a.ndim === 1 && b.ndim > 2);
+    const kernel = a.ndim === 1 && b.ndim === 1 ? 'dot' : mv ? 'addmv_impl_cpu' : a.ndim > 2 && b.ndim > 2 ? 'bmm' : 'addmm_impl_cpu_';
+    throw new TypeError(`"${kernel}" not implemented for 'Bool'\n- help: convert first, e.g. a.int().matmul(b.int())`);
   }
   const k1 = a.shape[a.ndim - 1]!;
   const k2 = b.ndim === 1 ? b.shape[0]! : b.shape[b.ndim - 2]!;

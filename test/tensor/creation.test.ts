@@ -44,7 +44,8 @@ describe('tensor() from data', () => {
     expect(t.toArray()).toEqual([[1, 2], [3, 4]]);
     expect(tg.tensor(new Float64Array([1, 2])).dtype).toBe('float64');
     expect(tg.tensor(new Float32Array([1, 2])).dtype).toBe('float32');
-    expect(tg.tensor(new Uint8Array([1, 0])).toArray()).toEqual([true, false]);
+    expect(tg.tensor(new Uint8Array([1, 0])).toArray()).toEqual([1, 0]); // int32: values kept (image bytes)
+    expect(tg.tensor(new Uint8Array([2, 0]), { dtype: 'bool' }).dataSync()).toEqual(new Uint8Array([1, 0]));
     expect(tg.tensor(new Float64Array([1.5, 2]), { dtype: 'float32' }).dtype).toBe('float32');
     expect(tg.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
   });
@@ -56,7 +57,7 @@ describe('tensor() from data', () => {
     expect(() => tg.tensor(['a'] as never)).toThrow(/could not convert string/);
     expect(() => tg.tensor([1, 2, 3], { shape: [2, 2] })).toThrow("shape '[2, 2]' is invalid for input of size 3");
     expect(() => tg.tensor(new Float32Array(3), { shape: [2, 2] })).toThrow("shape '[2, 2]' is invalid for input of size 3");
-    expect(() => tg.tensor([1], { dtype: 'int64' as never })).toThrow("invalid dtype 'int64'");
+    expect(() => tg.tensor([1], { dtype: 'int64' as never })).toThrow("dtype 'int64' is not supported; tensorgrad stores integers as int32");
   });
 
   test('requiresGrad and options', () => {

@@ -4,8 +4,8 @@
  * un-broadcast logic anywhere.
  */
 import { contiguousStrides, expandLayout, numel, viewStrides, type Layout } from '../../tensor/shape.js';
-import type { View } from '../../tensor/backend/backend.js';
-import { backendOf } from '../../tensor/backend/device.js';
+import type { Device, View } from '../../tensor/backend/backend.js';
+import { backendFor, backendOf } from '../../tensor/backend/device.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { defineOp } from '../function.js';
 
@@ -94,6 +94,15 @@ export const copy = defineOp({
   saves: 'none',
   forward: ([x]) => backendOf(x!).contiguous(x!),
   backward: (_ctx, g) => [g],
+});
+
+/** A copy on another device; the gradient is copied back to the source device. */
+export const toDevice = defineOp<{ from: Device; to: Device }>({
+  name: 'toDevice',
+  nodeName: 'ToCopyBackward',
+  saves: 'none',
+  forward: ([x], { to }) => backendFor(to).fromArray(backendOf(x!).read(x!), x!.shape),
+  backward: ({ attrs: { from } }, g) => [g.to(from)],
 });
 
 /** Concatenation; the gradient is sliced back per input. */

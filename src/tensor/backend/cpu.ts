@@ -19,7 +19,7 @@ function roundHalfEven(x: number): number {
 export const UNARY: Record<UnaryOp, Fn1> = {
   neg: (x) => -x,
   abs: Math.abs,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // NaN -> 0, as PyTorch 1.13's (0 < x) - (x < 0)
   exp: Math.exp,
   expm1: Math.expm1,
   log: Math.log,
