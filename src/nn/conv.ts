@@ -1,10 +1,8 @@
-/** Convolution and pooling layers: `Conv2d`, `MaxPool2d`, `AvgPool2d`. */
+/** Convolution and pooling layers: `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Unfold`, `Fold`. */
 import { empty } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import {
-  avgPool2d, conv2d, convPadding, maxPool2d, pad, pair,
-  type AvgPool2dOptions, type MaxPool2dOptions, type Size2,
-} from './functional-conv.js';
+import { conv2d, convPadding, fold, pad, pair, unfold, type FoldOptions, type Size2 } from './functional-conv.js';
+import { avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from './functional-pool.js';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
 import { factory, type FactoryOptions } from './layers.js';
 import { Module } from './module.js';
@@ -152,5 +150,61 @@ export class AvgPool2d extends Module {
   override extraRepr(): string {
     const o = this.options;
     return `kernelSize=${String(this.kernelSize)}, stride=${String(o.stride ?? this.kernelSize)}, padding=${String(o.padding ?? 0)}`;
+  }
+}
+
+/** `dilation=…, padding=…, stride=…` for the im2col modules' `extraRepr`. */
+function foldRepr(o: FoldOptions): string {
+  return `dilation=${String(o.dilation ?? 1)}, padding=${String(o.padding ?? 0)}, stride=${String(o.stride ?? 1)}`;
+}
+
+/**
+ * Sliding local blocks as columns (`nn.Unfold`, im2col): `(N, C, H, W)` to `(N, C·kh·kw, L)`.
+ * @example
+ * new nn.Unfold(2, { stride: 2 }).call(tg.randn([1, 3, 4, 4])).shape;   // [1, 12, 4]
+ */
+export class Unfold extends Module {
+  readonly kernelSize: Size2;
+  readonly options: FoldOptions;
+
+  constructor(kernelSize: Size2, opts: FoldOptions = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.options = { ...opts };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return unfold(x, this.kernelSize, this.options);
+  }
+
+  override extraRepr(): string {
+    return `kernelSize=${String(this.kernelSize)}, ${foldRepr(this.options)}`;
+  }
+}
+
+/**
+ * Sum sliding local blocks back into an image (`nn.Fold`, col2im): `(N, C·kh·kw, L)` to
+ * `(N, C, outputSize[0], outputSize[1])`.
+ * @example
+ * new nn.Fold([4, 4], 2, { stride: 2 }).call(tg.randn([1, 12, 4])).shape;   // [1, 3, 4, 4]
+ */
+export class Fold extends Module {
+  readonly outputSize: Size2;
+  readonly kernelSize: Size2;
+  readonly options: FoldOptions;
+
+  constructor(outputSize: Size2, kernelSize: Size2, opts: FoldOptions = {}) {
+    super();
+    this.outputSize = outputSize;
+    this.kernelSize = kernelSize;
+    this.options = { ...opts };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return fold(x, this.outputSize, this.kernelSize, this.options);
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${String(this.outputSize)}, kernelSize=${String(this.kernelSize)}, ${foldRepr(this.options)}`;
   }
 }

@@ -1,14 +1,17 @@
 /**
- * Padding, convolution and pooling, composed from differentiable core ops: `pad` is `cat` with
- * constant blocks (or an `indexSelect` for reflect/replicate/circular), and `conv2d`/pooling are
- * im2col: the strided windows are taken as `slice` views, stacked, then contracted by `matmul`
- * (conv) or reduced by `max`/`sum` (pooling). Gradients come from the primitives.
+ * Padding and convolution. `pad` is `cat` with constant blocks (or an `indexSelect` for
+ * reflect/replicate/circular). `unfold`/`fold` are the im2col/col2im primitives (fast CPU
+ * kernels, each the other's backward), and `conv2d` is im2col plus a batched matmul with the
+ * weight. Gradients come from the primitives.
  */
+import { apply } from '../autograd/function.js';
+import * as C from '../autograd/ops/conv.js';
+import type { Window2d } from '../tensor/backend/backend.js';
 import { full, tensor } from '../tensor/creation.js';
 import { isFloating } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { cat, stack } from '../tensor/functional.js';
+import { cat } from '../tensor/functional.js';
 
 /** A size given once for both spatial dims, or as `[height, width]`. */
 export type Size2 = number | readonly [number, number];
@@ -98,21 +101,12 @@ export function windowCount(size: number, kernel: number, padding: number, strid
   return out;
 }
 
-/**
- * Strided windows of a padded `(N, C, H, W)` input as `(N, C, kh * kw, outH, outW)` (kernel
- * offsets row-major), each window position a `slice` view of `xp`.
- */
-function windows(xp: Tensor, k: [number, number], s: [number, number], d: [number, number], out: [number, number]): Tensor {
-  const views: Tensor[] = [];
-  for (let i = 0; i < k[0]; i++) {
-    for (let j = 0; j < k[1]; j++) {
-      views.push(xp.slice(2, i * d[0], i * d[0] + (out[0] - 1) * s[0] + 1, s[0]).slice(3, j * d[1], j * d[1] + (out[1] - 1) * s[1] + 1, s[1]));
-    }
-  }
-  return stack(views, 2);
+/** The im2col geometry of a batched `(N, C, H, W)` input. */
+export function window2d(x: Tensor, kernel: [number, number], stride: [number, number], dilation: [number, number], padding: [number, number], out: [number, number]): Window2d {
+  return { channels: x.shape[1]!, height: x.shape[2]!, width: x.shape[3]!, kernel, stride, dilation, padding, out };
 }
 
-/** Options shared by `unfold` and `conv2d`. */
+/** Options of `F.conv2d` (and, with `paddingMode`, `nn.Conv2d`). */
 export interface Conv2dOptions {
   stride?: Size2;
   /** Zero padding on each side, or 'valid' (none) / 'same' (output size = input size, stride 1). */
@@ -137,32 +131,84 @@ export function convPadding(padding: Size2 | 'valid' | 'same', kernel: [number, 
   return [ph, ph, pw, pw];
 }
 
-/** Add a batch dim to an unbatched `(C, H, W)` input; returns the input and an undo. */
-function batched(x: Tensor, what: string): [Tensor, (y: Tensor) => Tensor] {
-  if (x.ndim === 4) return [x, (y) => y];
-  if (x.ndim === 3) return [x.unsqueeze(0), (y) => y.squeeze(0)];
+/** Add a batch dim to an unbatched input of rank `rank - 1`; returns the input and an undo. */
+export function batched(x: Tensor, rank: number, what: string): [Tensor, (y: Tensor) => Tensor] {
+  if (x.ndim === rank) return [x, (y) => y];
+  if (x.ndim === rank - 1) return [x.unsqueeze(0), (y) => y.squeeze(0)];
   throw new RangeError(what);
 }
 
+/** Options of `F.unfold` and `F.fold` (PyTorch's im2col/col2im arguments). */
+export interface FoldOptions {
+  dilation?: Size2;
+  /** Zero padding on each side. */
+  padding?: Size2;
+  stride?: Size2;
+}
+
+/** Validate im2col/col2im arguments with PyTorch's messages. */
+function foldArgs(kernelSize: Size2, opts: FoldOptions): { k: [number, number]; d: [number, number]; p: [number, number]; s: [number, number] } {
+  const k = pair(kernelSize, 'kernel_size');
+  const d = pair(opts.dilation ?? 1, 'dilation');
+  const p = pair(opts.padding ?? 0, 'padding');
+  const s = pair(opts.stride ?? 1, 'stride');
+  if (k[0] <= 0 || k[1] <= 0) throw new RangeError(`kernel size should be greater than zero, but got kernel_height: ${k[0]} kernel_width: ${k[1]}`);
+  if (d[0] <= 0 || d[1] <= 0) throw new RangeError(`dilation should be greater than zero, but got dilation_height: ${d[0]} dilation_width: ${d[1]}`);
+  if (p[0] < 0 || p[1] < 0) throw new RangeError(`padding should be non-negative, but got pad_height: ${p[0]} pad_width: ${p[1]}`);
+  if (s[0] <= 0 || s[1] <= 0) throw new RangeError(`stride should be greater than zero, but got stride_height: ${s[0]} stride_width: ${s[1]}`);
+  return { k, d, p, s };
+}
+
+const pairStr = (v: readonly [number, number]): string => `(${v[0]}, ${v[1]})`;
+
 /**
- * Sliding local blocks of a batched image as columns (`F.unfold`, im2col): `(N, C, H, W)` becomes
- * `(N, C * kh * kw, L)` with `L` the number of window positions.
+ * Sliding local blocks of an image as columns (`F.unfold`, im2col): `(N, C, H, W)` becomes
+ * `(N, C * kh * kw, L)`, `L` the number of window positions (unbatched `(C, H, W)` gives
+ * `(C * kh * kw, L)`). Rows run over `(c, ki, kj)`, columns over window positions, row-major.
  * @example
  * F.unfold(tg.randn([1, 2, 4, 4]), 2, { stride: 2 }).shape;   // [1, 8, 4]
  */
-export function unfold(x: Tensor, kernelSize: Size2, opts: Omit<Conv2dOptions, 'groups' | 'padding'> & { padding?: Size2 } = {}): Tensor {
-  if (x.ndim !== 4) throw new RangeError(`Input Error: Only 4D input Tensors are supported (got ${x.ndim}D)`);
-  const k = pair(kernelSize, 'kernel_size');
-  const s = pair(opts.stride ?? 1, 'stride');
-  const d = pair(opts.dilation ?? 1, 'dilation');
-  const [pt, pb, pl, pr] = convPadding(opts.padding ?? 0, k, d, s);
-  const xp = pad(x, [pl, pr, pt, pb]);
+export function unfold(input: Tensor, kernelSize: Size2, opts: FoldOptions = {}): Tensor {
+  const [x, unbatch] = batched(input, 4, `Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: ${fmtShape(input.shape)}`);
+  if (x.shape.slice(1).some((v) => v === 0)) {
+    throw new RangeError(`Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: ${fmtShape(input.shape)}`);
+  }
+  if (!isFloating(x.dtype)) throw new TypeError(`"im2col_out_cpu" not implemented for '${x.dtype}'`);
+  const { k, d, p, s } = foldArgs(kernelSize, opts);
+  const out: [number, number] = [windowCount(x.shape[2]!, k[0], p[0], s[0], d[0], false), windowCount(x.shape[3]!, k[1], p[1], s[1], d[1], false)];
+  if (out[0] < 1 || out[1] < 1) {
+    throw new RangeError(`Given input with spatial size (${x.shape[2]}, ${x.shape[3]}), kernel_size=${pairStr(k)}, dilation=${pairStr(d)}, padding=${pairStr(p)}, calculated shape of the array of sliding blocks as ${pairStr(out)}, but its components must be at least one.`);
+  }
+  return unbatch(apply(C.unfold, [x], { win: window2d(x, k, s, d, p, out) }));
+}
+
+/**
+ * Sum sliding local blocks back into an image (`F.fold`, col2im, the adjoint of `unfold`):
+ * `(N, C * kh * kw, L)` becomes `(N, C, outputSize[0], outputSize[1])`, overlaps summed
+ * (unbatched `(C * kh * kw, L)` gives `(C, H, W)`).
+ * @example
+ * const x = tg.randn([1, 2, 4, 4]);
+ * F.fold(F.unfold(x, 2, { stride: 2 }), [4, 4], 2, { stride: 2 });   // equals x
+ */
+export function fold(input: Tensor, outputSize: Size2, kernelSize: Size2, opts: FoldOptions = {}): Tensor {
+  const bad = `Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: ${fmtShape(input.shape)}`;
+  const [x, unbatch] = batched(input, 3, bad);
+  if (x.shape[1] === 0 || x.shape[2] === 0) throw new RangeError(bad);
+  if (!isFloating(x.dtype)) throw new TypeError(`"col2im_out_cpu" not implemented for '${x.dtype}'`);
+  const size = pair(outputSize, 'output_size');
+  const { k, d, p, s } = foldArgs(kernelSize, opts);
+  const kk = k[0] * k[1];
+  if (x.shape[1]! % kk !== 0) {
+    throw new RangeError(`Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)=${x.shape[1]} and kernel_size=${pairStr(k)}.`);
+  }
   const out: [number, number] = [
-    windowCount(x.shape[2]!, k[0], pt, s[0], d[0], false), windowCount(x.shape[3]!, k[1], pl, s[1], d[1], false),
+    Math.floor((size[0] + 2 * p[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1, Math.floor((size[1] + 2 * p[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1,
   ];
-  if (out[0] < 1 || out[1] < 1) throw new RangeError(`Given input with spatial size (${x.shape[2]}, ${x.shape[3]}), kernel_size=(${k[0]}, ${k[1]}), the calculated shape of the array of sliding blocks is (${out[0]}, ${out[1]}), which is too small (non-positive)`);
-  const [n, c] = [x.shape[0]!, x.shape[1]!];
-  return windows(xp, k, s, d, out).reshape([n, c * k[0] * k[1], out[0] * out[1]]);
+  if (out[0] < 1 || out[1] < 1 || out[0] * out[1] !== x.shape[2]) {
+    throw new RangeError(`Given output_size=${pairStr(size)}, kernel_size=${pairStr(k)}, dilation=${pairStr(d)}, padding=${pairStr(p)}, stride=${pairStr(s)}, expected size of input's dimension 2 to match the calculated number of sliding blocks ${out[0]} * ${out[1]} = ${out[0] * out[1]}, but got input.size(2)=${x.shape[2]}.`);
+  }
+  const win: Window2d = { channels: x.shape[1]! / kk, height: size[0], width: size[1], kernel: k, stride: s, dilation: d, padding: p, out };
+  return unbatch(apply(C.fold, [x], { win }));
 }
 
 /**
@@ -172,7 +218,7 @@ export function unfold(x: Tensor, kernelSize: Size2, opts: Omit<Conv2dOptions, '
  * F.conv2d(tg.randn([1, 3, 8, 8]), tg.randn([4, 3, 3, 3]), null, { padding: 1 }).shape;   // [1, 4, 8, 8]
  */
 export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
-  const [x, unbatch] = batched(input, `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${fmtShape(input.shape)}`);
+  const [x, unbatch] = batched(input, 4, `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${fmtShape(input.shape)}`);
   if (weight.ndim !== 4) throw new RangeError(`weight should have at least three dimensions`);
   const groups = opts.groups ?? 1;
   const k: [number, number] = [weight.shape[2]!, weight.shape[3]!];
@@ -181,6 +227,8 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
   const [outC, cPerGroup] = [weight.shape[0]!, weight.shape[1]!];
   const [n, c, h, w] = [x.shape[0]!, x.shape[1]!, x.shape[2]!, x.shape[3]!];
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError('non-positive groups is not supported');
+  if (s[0] <= 0 || s[1] <= 0) throw new RangeError('non-positive stride is not supported');
+  if (d[0] <= 0 || d[1] <= 0) throw new RangeError(`dilation should be greater than zero, but got [${d[0]}, ${d[1]}]`);
   if (outC % groups !== 0) {
     throw new RangeError(`Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(weight.shape)}] instead`);
   }
@@ -191,108 +239,22 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
     throw new RangeError(`Given weight of size ${fmtShape(weight.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`);
   }
   const [pt, pb, pl, pr] = convPadding(opts.padding ?? 0, k, d, s);
+  if (Math.min(pt, pb, pl, pr) < 0) throw new RangeError('negative padding is not supported');
   const [hp, wp] = [h + pt + pb, w + pl + pr];
   const [ekh, ekw] = [d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1];
   if (hp < ekh || wp < ekw) {
     throw new RangeError(`Calculated padded input size per channel: (${hp} x ${wp}). Kernel size: (${ekh} x ${ekw}). Kernel size can't be greater than actual input size`);
   }
   const out: [number, number] = [Math.floor((hp - ekh) / s[0]) + 1, Math.floor((wp - ekw) / s[1]) + 1];
-  const kk = k[0] * k[1];
-  const cols = windows(pad(x, [pl, pr, pt, pb]), k, s, d, out).reshape([n, groups, cPerGroup * kk, out[0] * out[1]]);
-  const wm = weight.reshape([groups, outC / groups, cPerGroup * kk]);
-  let y = wm.matmul(cols).reshape([n, outC, out[0], out[1]]);
-  if (bias) y = y.add(bias.reshape([1, outC, 1, 1]));
-  return unbatch(y);
-}
-
-/** Options of `F.maxPool2d` / `nn.MaxPool2d`. */
-export interface MaxPool2dOptions {
-  /** Window step (default: the kernel size). */
-  stride?: Size2 | null;
-  /** Implicit -inf padding on each side (at most half the kernel). */
-  padding?: Size2;
-  dilation?: Size2;
-  /** Round the output size up, so windows may start in the right/bottom padding. */
-  ceilMode?: boolean;
-}
-
-/** Shape checks and geometry shared by the pooling ops. */
-function poolGeometry(x: Tensor, kernelSize: Size2, opts: MaxPool2dOptions, dilated: boolean) {
-  const k = pair(kernelSize, 'kernel_size');
-  const s = pair(opts.stride ?? kernelSize, 'stride');
-  const p = pair(opts.padding ?? 0, 'padding');
-  const d = dilated ? pair(opts.dilation ?? 1, 'dilation') : ([1, 1] as [number, number]);
-  const ceil = opts.ceilMode ?? false;
-  for (let i = 0; i < 2; i++) {
-    if (p[i]! > Math.floor(k[i]! / 2)) throw new RangeError(`pad should be at most half of kernel size, but got pad=${p[i]} and kernel_size=${k[i]}`);
-  }
-  const [c, h, w] = [x.shape[1]!, x.shape[2]!, x.shape[3]!];
-  const out: [number, number] = [windowCount(h, k[0], p[0], s[0], d[0], ceil), windowCount(w, k[1], p[1], s[1], d[1], ceil)];
-  if (out[0] < 1 || out[1] < 1) {
-    throw new RangeError(`Given input size: (${c}x${h}x${w}). Calculated output size: (${c}x${out[0]}x${out[1]}). Output size is too small`);
-  }
-  // Right/bottom padding so the last window fits (ceilMode may need more than `p`).
-  const extra = (i: 0 | 1, size: number) => Math.max(p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size - p[i]);
-  return { k, s, p, d, out, bottom: extra(0, h), right: extra(1, w) };
-}
-
-/**
- * 2-D max pooling (`F.max_pool2d`) over `(N, C, H, W)` or `(C, H, W)` input. The gradient goes to
- * the first maximum of each window, as PyTorch's CPU kernel.
- * @example
- * F.maxPool2d(tg.arange(16).reshape([1, 1, 4, 4]), 2);   // [[[[5, 7], [13, 15]]]]
- */
-export function maxPool2d(input: Tensor, kernelSize: Size2, opts: MaxPool2dOptions = {}): Tensor {
-  const [x, unbatch] = batched(input, 'non-empty 3D or 4D (batch mode) tensor expected for input');
-  if (!isFloating(x.dtype)) throw new TypeError(`"max_pool2d" not implemented for '${x.dtype}'`);
-  const g = poolGeometry(x, kernelSize, opts, true);
-  const xp = pad(x, [g.p[1], g.right, g.p[0], g.bottom], { value: -Infinity });
-  const [values] = windows(xp, g.k, g.s, g.d, g.out).max(2);
-  return unbatch(values);
-}
-
-/** Options of `F.avgPool2d` / `nn.AvgPool2d`. */
-export interface AvgPool2dOptions {
-  stride?: Size2 | null;
-  /** Implicit zero padding on each side (at most half the kernel). */
-  padding?: Size2;
-  ceilMode?: boolean;
-  /** Count padded zeros in the divisor (default true). */
-  countIncludePad?: boolean;
-  /** Divide every window sum by this instead. */
-  divisorOverride?: number | null;
-}
-
-/**
- * 2-D average pooling (`F.avg_pool2d`) over `(N, C, H, W)` or `(C, H, W)` input.
- * @example
- * F.avgPool2d(tg.arange(16).reshape([1, 1, 4, 4]), 2);   // [[[[2.5, 4.5], [10.5, 12.5]]]]
- */
-export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptions = {}): Tensor {
-  const [x, unbatch] = batched(input, 'non-empty 3D or 4D (batch mode) tensor expected for input');
-  const g = poolGeometry(x, kernelSize, opts, false);
-  const [h, w] = [x.shape[2]!, x.shape[3]!];
-  const countIncludePad = opts.countIncludePad ?? true;
-  const override = opts.divisorOverride ?? null;
-  if (override !== null && !(override !== 0)) throw new RangeError('divisor must be not zero');
-  // The divisor per output position, as PyTorch's avg_pool2d kernel computes it.
-  const div = new Float64Array(g.out[0] * g.out[1]);
-  for (let oh = 0; oh < g.out[0]; oh++) {
-    for (let ow = 0; ow < g.out[1]; ow++) {
-      let h0 = oh * g.s[0] - g.p[0];
-      let w0 = ow * g.s[1] - g.p[1];
-      let h1 = Math.min(h0 + g.k[0], h + g.p[0]);
-      let w1 = Math.min(w0 + g.k[1], w + g.p[1]);
-      const poolSize = (h1 - h0) * (w1 - w0);
-      h0 = Math.max(h0, 0);
-      w0 = Math.max(w0, 0);
-      h1 = Math.min(h1, h);
-      w1 = Math.min(w1, w);
-      div[oh * g.out[1] + ow] = override ?? (countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
-    }
-  }
-  const xp = pad(x, [g.p[1], g.right, g.p[0], g.bottom]);
-  const sums = windows(xp, g.k, g.s, [1, 1], g.out).sum(2);
-  const divisor = tensor(div, { shape: g.out, dtype: sums.dtype, device: sums.device });
-  return unbatch(sums.div(divisor));
+  const rows = cPerGroup * k[0] * k[1];
+  const l = out[0] * out[1];
+  // A pointwise convolution reads each pixel once: its columns are the input itself.
+  const pointwise = k[0] === 1 && k[1] === 1 && s[0] === 1 && s[1] === 1 && pt + pb + pl + pr === 0;
+  const cols = pointwise ? x.reshape([n, c, l]) : apply(C.unfold, [x], { win: window2d(x, k, s, d, [pt, pl], out) });
+  // NOTE: per image and group, [O/g, C/g·kh·kw] @ [C/g·kh·kw, L] (the weight broadcast over the
+  // batch) writes (N, O, L) in place, so no transpose is copied forward or backward. The bias is
+  // added to the (N·O, L) rows as a column, a broadcast the fast elementwise kernels cover.
+  const y = weight.reshape([groups, outC / groups, rows]).matmul(cols.reshape([n, groups, rows, l])).reshape([n * outC, l]);
+  const withBias = bias ? y.add(bias.reshape([1, outC]).expand([n, outC]).reshape([n * outC, 1])) : y;
+  return unbatch(withBias.reshape([n, outC, out[0], out[1]]));
 }

@@ -13,10 +13,8 @@ export {
 } from './functional-activation.js';
 export { erf } from './functional-erf.js';
 export { dropout, embedding, linear, oneHot, type DropoutOptions, type EmbeddingOptions } from './functional-layers.js';
-export {
-  avgPool2d, conv2d, maxPool2d, pad, unfold,
-  type AvgPool2dOptions, type Conv2dOptions, type MaxPool2dOptions, type PadMode, type Size2,
-} from './functional-conv.js';
+export { conv2d, fold, pad, unfold, type Conv2dOptions, type FoldOptions, type PadMode, type Size2 } from './functional-conv.js';
+export { avgPool2d, maxPool2d, maxPool2dWithIndices, type AvgPool2dOptions, type MaxPool2dOptions } from './functional-pool.js';
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './functional-norm.js';
 export {
   bceLoss, binaryCrossEntropyWithLogits, huberLoss, klDiv, l1Loss, mseLoss, smoothL1Loss,

@@ -16,7 +16,7 @@ export {
   type EmbeddingLayerOptions, type FactoryOptions, type LinearOptions,
 } from './layers.js';
 export { ModuleDict, ModuleList, Sequential, type TensorModule } from './container.js';
-export { AvgPool2d, Conv2d, MaxPool2d, type Conv2dLayerOptions, type PaddingMode } from './conv.js';
+export { AvgPool2d, Conv2d, Fold, MaxPool2d, Unfold, type Conv2dLayerOptions, type PaddingMode } from './conv.js';
 export { BatchNorm1d, BatchNorm2d, BatchNormBase, LayerNorm, type BatchNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
 export { ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Tanh } from './activation.js';
 export {

@@ -40,6 +40,23 @@ export type BinaryOp =
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'all' | 'any';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
+/**
+ * Sliding 2-D windows over the planes of an `(N, C, H, W)` image (im2col geometry): window
+ * `(oh, ow)` reads rows `oh * stride[0] - padding[0] + ki * dilation[0]` (`ki < kernel[0]`), and
+ * likewise for columns; positions outside the image read as padding. `out` is the window grid.
+ */
+export interface Window2d {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** Top and left padding; the bottom and right follow from `out`. */
+  readonly padding: readonly [number, number];
+  readonly out: readonly [number, number];
+}
+
 export interface Backend {
   readonly device: Device;
   /** Wrap an array as fresh contiguous storage of `shape`. */
@@ -68,6 +85,19 @@ export interface Backend {
    * its composite forward).
    */
   softmax?(x: View, axis: number, log: boolean): View | null;
+  /**
+   * Optional im2col: `(N, C, H, W)` (any strides) to contiguous `(N, C * kh * kw, L)` windows,
+   * zero where they read padding. Without it (and the two below) the ops compose gather/scatter.
+   */
+  unfold2d?(x: View, win: Window2d): View;
+  /** Optional col2im (im2col's adjoint): `(N, C * kh * kw, L)`, any strides, summed into `(N, C, H, W)`. */
+  fold2d?(cols: View, win: Window2d): View;
+  /**
+   * Optional max-pooling argmax: int32 `(N, C, oh, ow)` indices `h * W + w` of each window's max
+   * in its plane (first max; a NaN wins, the last NaN, as PyTorch's CPU kernel); padding never
+   * wins. With `flat` they index the whole row-major input: `((n * C + c) * H + h) * W + w`.
+   */
+  maxPool2dIndices?(x: View, win: Window2d, flat: boolean): View;
   /** `out[.., idx[i], ..] = x[.., index[i], ..]` along `dim` (torch.gather). */
   gather(x: View, dim: number, index: View): View;
   /** A copy of `self` with `src` scattered along `dim` (assigned, or added when `accumulate`). */

@@ -1,8 +1,10 @@
 /** Device -> backend. The CPU backend is always present; other devices register themselves. */
 import type { Backend, Device, View } from './backend.js';
 import { cpuBackend } from './cpu.js';
+import { cpuConvKernels } from './cpu-conv.js';
 
-const backends = new Map<Device, Backend>([['cpu', cpuBackend]]);
+// NOTE: the sliding-window kernels live in their own file and join the CPU backend here.
+const backends = new Map<Device, Backend>([['cpu', { ...cpuBackend, ...cpuConvKernels }]]);
 
 export function registerBackend(b: Backend): void {
   backends.set(b.device, b);
