@@ -1,4 +1,5 @@
 /** Adam with AMSGrad, L2 or decoupled weight decay, and maximize (torch.optim.Adam). */
+import { adamStepF32 } from '../tensor/backend/wasm/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkEps, checkLr, checkNonNegative } from './check.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
@@ -110,8 +111,19 @@ export function adamStep(p: Tensor, grad: Tensor, s: AdamState | undefined, o: A
   state.step += 1;
   const g = readFloats(grad);
   const max = o.amsgrad ? (state.maxExpAvgSq ??= stateZeros(p)) : null;
-  if (max) writeFloats([p, state.expAvg, state.expAvgSq, max], (param, m, v, vmax) => adamUpdate(param, g, m, v, vmax, state.step, o));
-  else writeFloats([p, state.expAvg, state.expAvgSq], (param, m, v) => adamUpdate(param, g, m, v, null, state.step, o));
+  const update = (param: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null) => {
+    // float32: the fused SIMD kernel (float32 arithmetic, as PyTorch's float32 Adam); float64
+    // keeps the exact double-precision loop.
+    if (param instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array && (vmax === null || vmax instanceof Float32Array)) {
+      const [beta1, beta2] = o.betas;
+      adamStepF32(param, g, m, v, {
+        lr: o.lr, beta1, beta2, eps: o.eps, step: state.step, weightDecay: o.weightDecay,
+        decoupledWeightDecay: o.decoupledWeightDecay, maximize: o.maximize, ...(vmax && { maxExpAvgSq: vmax }),
+      });
+    } else adamUpdate(param, g, m, v, vmax, state.step, o);
+  };
+  if (max) writeFloats([p, state.expAvg, state.expAvgSq, max], (param, m, v, vmax) => update(param, m, v, vmax));
+  else writeFloats([p, state.expAvg, state.expAvgSq], (param, m, v) => update(param, m, v, null));
   return state;
 }
 
