@@ -3,9 +3,9 @@
  * Flatten -> Linear(784, 512) -> ReLU -> Linear(512, 512) -> ReLU -> Linear(512, 10),
  * CrossEntropyLoss, an optimizer from `tg.optim`, a train loop that prints
  * `loss: 0.512345 [ 6400/60000]`, a test loop that prints `Test Error: Accuracy: 84.1%, Avg loss: 0.45`,
- * and the training-loss curve saved as an SVG titled like `Optimizer-SGD lr-0.05 mt-0.9 bs-64`.
+ * and the training-loss curve saved as an SVG titled like `Optimizer-SGD lr-0.02 mt-0.9 bs-64`.
  *
- * Run: npm run train -- --optimizer sgd --lr 0.05 --momentum 0.9 --batch-size 64 --epochs 3
+ * Run: npm run train -- --optimizer sgd --lr 0.02 --momentum 0.9 --batch-size 64 --epochs 5
  *      (--device gpu, --seed 0, --out runs/mlp, --dataset mnist for digits)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,10 +20,10 @@ const { nn, optim } = tg;
 const { values: args } = parseArgs({
   options: {
     optimizer: { type: 'string', default: 'sgd' },
-    lr: { type: 'string', default: '0.05' },
+    lr: { type: 'string', default: '0.02' },
     momentum: { type: 'string', default: '0.9' },
     'batch-size': { type: 'string', default: '64' },
-    epochs: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '5' },
     device: { type: 'string', default: 'cpu' },
     seed: { type: 'string', default: '0' },
     out: { type: 'string', default: 'runs/mlp' },
