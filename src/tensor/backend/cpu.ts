@@ -131,22 +131,47 @@ function binary(op: BinaryOp, a: View, b: View, outDtype: DType): View {
     const s = ad[a.offset]!;
     for (let i = 0; i < n; i++) out[i] = f(s, bd[ob + i]!);
   } else {
-    const offA = aDense ? null : layoutOffsets(a);
-    const offB = bDense ? null : layoutOffsets(b);
-    for (let i = 0; i < n; i++) {
-      out[i] = f(ad[offA ? offA[i]! : a.offset + i]!, bd[offB ? offB[i]! : b.offset + i]!);
-    }
+    forEachRow([a, b], (ia, ib, sa, sb, len, o) => {
+      for (let j = 0; j < len; j++, ia += sa, ib += sb) out[o + j] = f(ad[ia]!, bd[ib]!);
+    });
   }
   return makeView(out, a.shape, outDtype);
 }
 
+/**
+ * Walk equal-shaped strided views row by row (the last dim), without building offset arrays:
+ * `row(offsets..., lastStrides..., rowLength, outputOffset)`. Broadcast views (stride 0) cost
+ * nothing extra, so `[N, C, H, W] + [1, C, 1, 1]` runs at the speed of its inner loop.
+ */
+function forEachRow(views: readonly [View, View], row: (ia: number, ib: number, sa: number, sb: number, len: number, o: number) => void): void;
+function forEachRow(views: readonly [View, View, View], row: (ia: number, ib: number, ic: number, sa: number, sb: number, sc: number, len: number, o: number) => void): void;
+function forEachRow(views: readonly View[], row: (...args: number[]) => void): void {
+  const shape = views[0]!.shape;
+  const rank = shape.length;
+  const n = numel(shape);
+  if (n === 0) return;
+  const len = rank === 0 ? 1 : shape[rank - 1]!;
+  const last = views.map((v) => (rank === 0 ? 0 : v.strides[rank - 1]!));
+  const offs = views.map((v) => v.offset);
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  for (let o = 0; o < n; o += len) {
+    row(...offs, ...last, len, o);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]!++;
+      for (let k = 0; k < views.length; k++) offs[k] = offs[k]! + views[k]!.strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      for (let k = 0; k < views.length; k++) offs[k] = offs[k]! - views[k]!.strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
 function where(cond: View, a: View, b: View): View {
-  const n = numel(a.shape);
-  const out = allocArray(a.dtype, n);
-  const c = read(cond);
-  const av = read(a);
-  const bv = read(b);
-  for (let i = 0; i < n; i++) out[i] = c[i] ? av[i]! : bv[i]!;
+  const out = allocArray(a.dtype, numel(a.shape));
+  const [c, ad, bd] = [cond.storage.data, a.storage.data, b.storage.data];
+  forEachRow([cond, a, b], (ic, ia, ib, sc, sa, sb, len, o) => {
+    for (let j = 0; j < len; j++, ic += sc, ia += sa, ib += sb) out[o + j] = c[ic] ? ad[ia]! : bd[ib]!;
+  });
   return makeView(out, a.shape, a.dtype);
 }
 
