@@ -22,56 +22,17 @@ A case with f32 also gets a "<name>_f32" twin computed by PyTorch in float32 fro
 inputs cast to float32.  Inputs are drawn from torch's generator seeded by crc32("conv/<name>").
 """
 
-import math
 import os
-import struct
 import zlib
 
 import torch
 import torch.nn.functional as F
+from fixture_encode import enc, enc_list  # the shared JSON encoders (scripts/fixture_encode.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, 'test', 'fixtures', 'conv')
 F64 = torch.float64
 F32 = torch.float32
-DTYPES = {F64: 'float64', F32: 'float32', torch.int64: 'int32', torch.int32: 'int32'}
-
-
-def f32_str(v):
-    for p in range(1, 10):
-        s = '%.*g' % (p, v)
-        if struct.unpack('<f', struct.pack('<f', float(s)))[0] == v:
-            return repr(float(s))
-    raise AssertionError(v)
-
-
-def num(v, dt):
-    if dt == 'int32':
-        return str(int(v))
-    v = float(v)
-    if math.isnan(v):
-        return '"nan"'
-    if math.isinf(v):
-        return '"inf"' if v > 0 else '"-inf"'
-    return f32_str(v) if dt == 'float32' else repr(v)
-
-
-def enc(t, requires_grad=None):
-    if t is None:
-        return 'null'
-    t = t.detach()
-    dt = DTYPES[t.dtype]
-    data = ','.join(num(v, dt) for v in t.reshape(-1).tolist())
-    s = '{"shape":[%s],"dtype":"%s","data":[%s]' % (','.join(str(d) for d in t.shape), dt, data)
-    if requires_grad is not None:
-        s += ',"requiresGrad":%s' % ('true' if requires_grad else 'false')
-    return s + '}'
-
-
-def enc_list(ts):
-    return '[' + ','.join(enc(t) for t in ts) + ']'
-
-
 def js(v):
     import json
     return json.dumps(v, sort_keys=True)
