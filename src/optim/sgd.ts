@@ -1,4 +1,5 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD). */
+import { sgdStepF32 } from '../tensor/backend/wasm/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative } from './check.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
@@ -84,13 +85,20 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   protected override updateParam(p: Tensor, grad: Tensor, s: SGDState | undefined, o: ParamGroup<SGDOptions>): SGDState {
     const state = s ?? { momentumBuffer: null };
     const g = readFloats(grad);
+    // float32: the fused SIMD kernel (float32 arithmetic, as PyTorch's float32 SGD); float64 keeps
+    // the exact double-precision loop.
+    const update = (param: FloatArray, buf: FloatArray | null, first: boolean) => {
+      if (param instanceof Float32Array && g instanceof Float32Array && (buf === null || buf instanceof Float32Array)) {
+        sgdStepF32(param, g, buf, { ...o, first });
+      } else sgdUpdate(param, g, buf, first, o);
+    };
     if (o.momentum === 0) {
-      writeFloats([p], (param) => sgdUpdate(param, g, null, false, o));
+      writeFloats([p], (param) => update(param, null, false));
       return state;
     }
     const first = state.momentumBuffer === null;
     const buffer = state.momentumBuffer ?? stateZeros(p);
-    writeFloats([p, buffer], (param, buf) => sgdUpdate(param, g, buf, first, o));
+    writeFloats([p, buffer], (param, buf) => update(param, buf, first));
     return { momentumBuffer: buffer };
   }
 }

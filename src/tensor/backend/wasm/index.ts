@@ -10,17 +10,19 @@
  *   operands (plus scalar, row-vector and column-vector broadcasts), >= {@link ELEMENTWISE_MIN}
  *   elements;
  * - sum and max over trailing dims, and sum over leading dims, of dense tensors;
- * - softmax and logSoftmax along the last dim of dense tensors, fused (one read of the input).
+ * - softmax and logSoftmax along the last dim of dense tensors, fused (one read of the input);
+ * - relu's backward (threshold_backward) on dense operands.
  */
 import type { DType } from '../../dtype.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
-import { binaryF32, reduceF32, softmaxF32, unaryF32 } from './elementwise.js';
+import { binaryF32, reduceF32, softmaxF32, thresholdBackwardF32, unaryF32 } from './elementwise.js';
 import { matmulF32 } from './gemm.js';
 import { WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 export { setWasmEnabled, isWasmEnabled } from './runtime.js';
 export { setNumThreads, getNumThreads } from './threads.js';
 export { adamStepF32, type AdamStepOptions } from './adam.js';
+export { sgdStepF32, type SGDStepOptions } from './sgd.js';
 export { GEMM_MIN_WORK, GEMM_MIN_WORK_PER_THREAD } from './gemm.js';
 export { ELEMENTWISE_MIN } from './elementwise.js';
 
@@ -78,6 +80,18 @@ export function wasmSoftmax(x: View, axis: number, log: boolean): Float32Array |
   if (x.dtype !== 'float32') return null;
   const rt = wasmRuntime();
   return guarded(rt, (r) => softmaxF32(r, x, axis, log));
+}
+
+/**
+ * relu's backward (`x <= threshold ? 0 : g`) on wasm for float32, or null: the CPU backend's
+ * optional `thresholdBackward` method.
+ * @example
+ * wasmThresholdBackward(grad, out, 0);
+ */
+export function wasmThresholdBackward(g: View, x: View, threshold: number): Float32Array | null {
+  if (g.dtype !== 'float32' || x.dtype !== 'float32') return null;
+  const rt = wasmRuntime();
+  return guarded(rt, (r) => thresholdBackwardF32(r, g, x, threshold));
 }
 
 /** Run a wasm driver, or return null (plain path) when the runtime is missing or out of memory. */

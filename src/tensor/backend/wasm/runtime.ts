@@ -12,6 +12,7 @@ import { ModuleBuilder } from './emit.js';
 import { emitGemm } from './gemm-kernels.js';
 import { emitElementwise } from './elementwise-kernels.js';
 import { emitReductions } from './reduce-kernels.js';
+import { emitOptimizers } from './optim-kernels.js';
 
 const PAGE = 65536;
 /**
@@ -56,6 +57,7 @@ export function buildModule(opts: { shared: boolean; fma: boolean }): Uint8Array
   emitGemm(m, { fma: opts.fma });
   emitElementwise(m);
   emitReductions(m);
+  emitOptimizers(m);
   return m.bytes();
 }
 
