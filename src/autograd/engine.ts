@@ -88,9 +88,14 @@ function run(
   }
   // 3. Walk in reverse topological order.
   const pending = new Map<GraphNode, Tensor>();
-  const add = (node: GraphNode, g: Tensor) => {
+  // Gradients nothing else references (PyTorch's use_count check in AccumulateGrad): a leaf may
+  // take one as its `.grad` instead of copying it.
+  const fresh = new WeakSet<Tensor>();
+  const add = (node: GraphNode, g: Tensor, isFresh = false) => {
     const prev = pending.get(node);
-    pending.set(node, prev ? prev.add(g) : g);
+    const sum = prev ? prev.add(g) : g;
+    pending.set(node, sum);
+    if (prev || isFresh) fresh.add(sum);
   };
   roots.forEach((r, i) => add(rootEdge(r), grads[i]!));
   setGradEnabled(opts.createGraph, () => {
@@ -106,7 +111,7 @@ function run(
         g = checkHookShape(incoming, node.tensor.runHooks(g));
         if (opts.capture) {
           if (opts.capture.has(node)) opts.capture.set(node, g);
-        } else node.tensor.accumulateGrad(g, opts.createGraph);
+        } else node.tensor.accumulateGrad(g, opts.createGraph, !node.tensor.hasHooks() && fresh.has(g));
         continue;
       }
       for (const h of node.tensorHooks) g = checkHookShape(incoming, h(g) ?? g, h.name);
@@ -129,10 +134,26 @@ function run(
         if (isAnomalyEnabled() && gi.isnan().any().item()) {
           throw new Error(`Function '${node.name}' returned nan values in its ${i}th output.`);
         }
-        add(child, gi.dtype === meta.dtype ? gi : gi.to(meta.dtype));
+        if (gi.dtype !== meta.dtype) add(child, gi.to(meta.dtype), true);
+        else add(child, gi, child instanceof LeafAccumulator && ownsStorage(gi, g, node, inGrads));
       });
     }
   });
+}
+
+/**
+ * Whether `gi`, one of `node`'s input gradients, has a storage of its own: a whole contiguous
+ * buffer (possibly a view of an intermediate, e.g. `c.t().t()` from a transposed matmul) shared with neither the incoming gradient, nor another input gradient, nor a tensor the
+ * node saved. Backward formulas are built-in ops that keep nothing, so such a buffer is referenced
+ * only by the walk and can become a leaf's `.grad` without a copy.
+ */
+function ownsStorage(gi: Tensor, incoming: Tensor, node: Node, inGrads: readonly (Tensor | null)[]): boolean {
+  const st = gi.storage;
+  if (gi.offset !== 0 || !gi.isContiguous() || gi.device !== 'cpu' || st.data.length !== gi.numel()) return false;
+  if (st === incoming.storage || node.savesStorage(st)) return false;
+  let seen = 0;
+  for (const other of inGrads) if (other && other.storage === st) seen++;
+  return seen === 1;
 }
 
 /** A hook may replace a gradient, never reshape it (PyTorch checks the same after each hook). */

@@ -123,6 +123,12 @@ export class Node {
     return this.def.backward!(ctx, grad);
   }
 
+  /** Whether a tensor this node saved (input or output) uses `storage`. */
+  savesStorage(storage: View['storage']): boolean {
+    const s = this.saved;
+    return s !== null && (s.output.storage === storage || s.inputs.some((t) => t.storage === storage));
+  }
+
   /** Drop saved tensors (after a backward without `retainGraph`). */
   release(): void {
     this.freed = true;

@@ -323,13 +323,22 @@ export class Tensor implements View {
     return g;
   }
 
-  /** @internal Add `g` into `.grad` (in place unless building a graph, as AccumulateGrad). */
-  accumulateGrad(g: Tensor, createGraph: boolean): void {
+  /** @internal Whether hooks are registered on this leaf (they may keep the gradients they see). */
+  hasHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+
+  /**
+   * @internal Add `g` into `.grad` (in place unless building a graph, as AccumulateGrad).
+   * `steal`: nothing else references `g`, so it may become `.grad` without a copy.
+   */
+  accumulateGrad(g: Tensor, createGraph: boolean, steal = false): void {
     // A root's user-given gradient (backward(g)) may come in another dtype: `.grad` has ours.
     if (g.dtype !== this.dtype) g = g.to(this.dtype);
     if (this.grad === null) {
       // NOTE: copy so `.grad` never aliases a tensor the graph (or the user) still holds.
-      this.grad = createGraph ? g : noGrad(() => g.contiguous() === g ? g.clone() : g.contiguous());
+      // A taken view (of an intermediate nothing else holds) is re-wrapped so `.grad` is no view.
+      this.grad = createGraph ? g : steal ? (g.base ? g.detach() : g) : noGrad(() => g.contiguous() === g ? g.clone() : g.contiguous());
       // The leaf owns this copy: it outlives tg.scope() and is freed when replaced.
       if (!createGraph) adoptGradient(this.grad);
     } else if (createGraph || this.grad.requiresGrad) {
