@@ -154,3 +154,35 @@ describe('wasm binary kernels', () => {
     expectSameBits(step(), plain(step));
   });
 });
+
+describe('thresholdBackward (relu backward)', () => {
+  test('the SIMD kernel is bit-identical to the composite where(x <= t, 0, g), NaN and -0 included', async () => {
+    const { thresholdBackwardF32 } = await import('../../src/tensor/backend/wasm/elementwise.js');
+    tg.manualSeed(11);
+    const n = 16384 * 2 + 13;
+    const xs = Array.from(tg.randn([n]).dataSync());
+    xs.splice(0, SPECIAL.length, ...SPECIAL);
+    const x = f32(xs);
+    const g = tg.randn([n]);
+    for (const t of [0, 0.5, -1]) {
+      const got = thresholdBackwardF32(rt(), g, x, t, true)!;
+      const want = plain(() => tg.where(x.le(t), 0, g)).dataSync();
+      expectSameBits(got, want);
+    }
+  });
+
+  test('relu backward gives the same gradient with and without wasm (float32 and float64)', () => {
+    tg.manualSeed(12);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tg.randn([64, 80], { dtype }).requiresGrad_();
+      const g = tg.randn([64, 80], { dtype });
+      x.relu().backward(g);
+      const fast = Array.from(x.grad!.dataSync());
+      x.grad = null;
+      plain(() => x.relu().backward(g));
+      expectSameBits(fast, x.grad!.dataSync());
+      const want = Array.from(x.dataSync(), (v, i) => (v > 0 ? g.dataSync()[i]! : 0));
+      expectSameBits(fast, Float64Array.from(want));
+    }
+  });
+});

@@ -6,7 +6,8 @@ import { isFloating, type DType } from '../../tensor/dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../../tensor/backend/backend.js';
 import { backendOf } from '../../tensor/backend/device.js';
 import { where as whereFn, type Tensor } from '../../tensor/tensor.js';
-import { defineOp, type Ctx, type OpDef } from '../function.js';
+import { apply, defineOp, type Ctx, type OpDef } from '../function.js';
+import { noGrad } from '../grad-mode.js';
 
 type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
 
@@ -26,7 +27,7 @@ const UNARY_GRADS: Partial<Record<UnaryOp, { grad: UnaryGrad; saves: 'none' | 'i
   tanh: { grad: (g, _x, out) => g.mul(out.mul(out).rsub(1)), saves: 'output' },
   sigmoid: { grad: (g, _x, out) => g.mul(out.mul(out.rsub(1))), saves: 'output' },
   // NOTE: relu's subgradient at 0 is 0 (PyTorch's threshold_backward on the result).
-  relu: { grad: (g, _x, out) => whereFn(out.le(0), 0, g), saves: 'output' },
+  relu: { grad: (g, _x, out) => thresholdBackward(g, out, 0), saves: 'output' },
   reciprocal: { grad: (g, _x, out) => g.mul(out.mul(out)).neg(), saves: 'output' },
   // Piecewise-constant ops have zero gradient almost everywhere, as in PyTorch.
   sign: { grad: (g) => g.mul(0), saves: 'none' },
@@ -34,6 +35,32 @@ const UNARY_GRADS: Partial<Record<UnaryOp, { grad: UnaryGrad; saves: 'none' | 'i
   ceil: { grad: (g) => g.mul(0), saves: 'none' },
   round: { grad: (g) => g.mul(0), saves: 'none' },
 };
+
+/**
+ * `x <= threshold ? 0 : g` (PyTorch's threshold_backward): relu's gradient in one kernel where the
+ * backend has one. Differentiable in `g` (the same mask again); `x` gets no gradient, as in
+ * PyTorch (the mask is piecewise constant).
+ */
+const thresholdBackwardOp: OpDef<number> = defineOp<number>({
+  name: 'thresholdBackward',
+  forward: ([g, x], threshold) => {
+    const be = backendOf(g!);
+    return be.thresholdBackward?.(g!, x!, threshold) ?? noGrad(() => whereFn(x!.le(threshold), 0, g!));
+  },
+  saves: 'inputs',
+  savedInputs: () => [false, true],
+  backward: (ctx, gg) => [ctx.needsInputGrad[0] ? thresholdBackward(gg, ctx.inputs[1]!, ctx.attrs) : null, null],
+});
+
+/**
+ * relu's backward from its result: `x <= threshold ? 0 : g` with `g` and `x` of one shape and
+ * dtype.
+ * @example
+ * thresholdBackward(grad, reluOut, 0);
+ */
+export function thresholdBackward(g: Tensor, x: Tensor, threshold: number): Tensor {
+  return apply(thresholdBackwardOp, [g, x.detach()], threshold);
+}
 
 const unaryDefs = new Map<UnaryOp, OpDef<DType>>();
 

@@ -86,6 +86,12 @@ export interface Backend {
    */
   softmax?(x: View, axis: number, log: boolean): View | null;
   /**
+   * Optional `x <= threshold ? 0 : grad` (PyTorch's threshold_backward: relu's gradient from its
+   * result) for equal shapes and dtypes; null where the backend has no kernel for this layout
+   * (the op then composes `where`).
+   */
+  thresholdBackward?(grad: View, x: View, threshold: number): View | null;
+  /**
    * Optional im2col: `(N, C, H, W)` (any strides) to contiguous `(N, C * kh * kw, L)` windows,
    * zero where they read padding. Without it (and the two below) the ops compose gather/scatter.
    */

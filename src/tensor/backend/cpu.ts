@@ -5,7 +5,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, isContiguousLayout, layoutOffsets, numel, type Layout } from '../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
-import { wasmBinary, wasmMatmul, wasmReduce, wasmSoftmax, wasmUnary } from './wasm/index.js';
+import { wasmBinary, wasmMatmul, wasmReduce, wasmSoftmax, wasmThresholdBackward, wasmUnary } from './wasm/index.js';
 
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
@@ -386,6 +386,18 @@ function cast(x: View, dtype: DType): View {
   return makeView(out, x.shape, dtype);
 }
 
+/** `x <= threshold ? 0 : g` over dense operands (relu's backward); null for strided ones. */
+function thresholdBackward(g: View, x: View, threshold: number): View | null {
+  const fast = wasmThresholdBackward(g, x, threshold);
+  if (fast) return makeView(fast, g.shape, g.dtype);
+  if (!dense(g) || !dense(x)) return null;
+  const n = numel(g.shape);
+  const out = allocArray(g.dtype, n);
+  const [gd, xd, og, ox] = [g.storage.data, x.storage.data, g.offset, x.offset];
+  for (let i = 0; i < n; i++) out[i] = xd[ox + i]! <= threshold ? 0 : gd[og + i]!;
+  return makeView(out, g.shape, g.dtype);
+}
+
 export const cpuBackend: Backend = {
   device: 'cpu',
   fromArray: (data, shape) => {
@@ -405,6 +417,7 @@ export const cpuBackend: Backend = {
     const fast = wasmSoftmax(x, axis, log);
     return fast ? makeView(fast, x.shape, x.dtype) : null;
   },
+  thresholdBackward,
   gather,
   scatter,
   cat,

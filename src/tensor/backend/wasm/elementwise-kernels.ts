@@ -173,6 +173,26 @@ export function emitElementwise(m: ModuleBuilder): void {
       emitRowCol(m, op, 'col', suffix, combine);
     }
   }
+  emitThresholdBackward(m);
+}
+
+/**
+ * threshold_bwd(g, x, dst, n, threshold): dst = x <= threshold ? 0 : g (PyTorch's
+ * threshold_backward, relu's gradient; a NaN in x passes g through, as the comparison is false).
+ */
+function emitThresholdBackward(m: ModuleBuilder): void {
+  m.fn('threshold_bwd', ['i32', 'i32', 'i32', 'i32', 'f32'], [], (f) => {
+    const [g, x, dst, n, thr] = [0, 1, 2, 3, 4];
+    const end = f.local('i32');
+    const t = f.local('v128');
+    f.get(thr).op('f32x4.splat').set(t);
+    f.get(g).get(n).i32(4).op('i32.mul', 'i32.add').set(end);
+    f.get(g).get(end).op('i32.lt_u').if(() => f.loop(() => {
+      f.get(dst).get(g).mem('v128.load').get(x).mem('v128.load').get(t).op('f32x4.le', 'v128.andnot').mem('v128.store');
+      f.inc(g, 16).inc(x, 16).inc(dst, 16);
+      f.get(g).get(end).op('i32.lt_u').brIf(0);
+    }));
+  });
 }
 
 /** bin_<op>_vv(a, b, dst, n): dst = a op b. */

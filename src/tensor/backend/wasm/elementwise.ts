@@ -52,6 +52,33 @@ export function unaryF32(rt: WasmRuntime, op: UnaryOp, x: View, force = false): 
   return out;
 }
 
+/**
+ * `x <= threshold ? 0 : g` for dense float32 views of equal shape (relu's backward), or null when
+ * the plain path should run.
+ * @example
+ * thresholdBackwardF32(rt, grad, reluOutput, 0); // Float32Array
+ */
+export function thresholdBackwardF32(rt: WasmRuntime, g: View, x: View, threshold: number, force = false): Float32Array | null {
+  const n = numel(g.shape);
+  if ((!force && n < ELEMENTWISE_MIN) || !isContiguousLayout(g) || !isContiguousLayout(x)) return null;
+  const arena = arenaOf(rt);
+  arena.reset();
+  const len = Math.min(n, CHUNK);
+  const [pg, px, pd] = [arena.alloc(len * 4), arena.alloc(len * 4), arena.alloc(len * 4)];
+  const heap = arena.f32;
+  const [gd, xd] = [f32Data(g), f32Data(x)];
+  const out = new Float32Array(n);
+  const kernel = rt.kernels['threshold_bwd']!;
+  for (let i = 0; i < n; i += CHUNK) {
+    const c = Math.min(CHUNK, n - i);
+    heap.set(gd.subarray(g.offset + i, g.offset + i + c), pg / 4);
+    heap.set(xd.subarray(x.offset + i, x.offset + i + c), px / 4);
+    kernel(pg, px, pd, c, threshold);
+    out.set(heap.subarray(pd / 4, pd / 4 + c), i);
+  }
+  return out;
+}
+
 /** A broadcast pattern found in two layouts: `swap` when the broadcast operand is `a`. */
 interface Plan {
   readonly pattern: BinaryPattern;
