@@ -95,7 +95,7 @@ function run(
     const prev = pending.get(node);
     const sum = prev ? prev.add(g) : g;
     pending.set(node, sum);
-    if (prev || isFresh) fresh.add(sum);
+    if ((prev && sum.device === 'cpu') || isFresh) fresh.add(sum);
   };
   roots.forEach((r, i) => add(rootEdge(r), grads[i]!));
   setGradEnabled(opts.createGraph, () => {
@@ -111,7 +111,7 @@ function run(
         g = checkHookShape(incoming, node.tensor.runHooks(g));
         if (opts.capture) {
           if (opts.capture.has(node)) opts.capture.set(node, g);
-        } else node.tensor.accumulateGrad(g, opts.createGraph, !node.tensor.hasHooks() && fresh.has(g));
+        } else node.tensor.accumulateGrad(g, opts.createGraph, !node.tensor.hasHooks() && fresh.has(g) && wholeBuffer(g));
         continue;
       }
       for (const h of node.tensorHooks) g = checkHookShape(incoming, h(g) ?? g, h.name);
@@ -119,6 +119,9 @@ function run(
       if (opts.capture?.has(node)) opts.capture.set(node, g);
       const needs = node.next.map((c) => c !== null && useful.has(c));
       if (!needs.some(Boolean)) continue;
+      // A hook on this node saw the incoming gradient (and may keep it); otherwise a fresh one is
+      // ours to hand on, and so are views of it the formula returns (transpose, reshape, ...).
+      const incomingFresh = g === incoming && node.tensorHooks.length === 0 && fresh.has(g);
       const inGrads = node.apply(g, needs);
       if (!opts.retainGraph) node.release();
       node.next.forEach((child, i) => {
@@ -135,22 +138,28 @@ function run(
           throw new Error(`Function '${node.name}' returned nan values in its ${i}th output.`);
         }
         if (gi.dtype !== meta.dtype) add(child, gi.to(meta.dtype), true);
-        else add(child, gi, child instanceof LeafAccumulator && ownsStorage(gi, g, node, inGrads));
+        else add(child, gi, ownsStorage(gi, g, incomingFresh, node, inGrads));
       });
     }
   });
 }
 
+/** A contiguous tensor covering its whole storage (one a leaf can keep as `.grad`). */
+function wholeBuffer(t: Tensor): boolean {
+  return t.offset === 0 && t.storage.data.length === t.numel() && t.isContiguous();
+}
+
 /**
- * Whether `gi`, one of `node`'s input gradients, has a storage of its own: a whole contiguous
- * buffer (possibly a view of an intermediate, e.g. `c.t().t()` from a transposed matmul) shared with neither the incoming gradient, nor another input gradient, nor a tensor the
- * node saved. Backward formulas are built-in ops that keep nothing, so such a buffer is referenced
- * only by the walk and can become a leaf's `.grad` without a copy.
+ * Whether `gi`, one of `node`'s input gradients, has a storage only the walk holds: shared with
+ * no other input gradient and no tensor the node saved, and not with the incoming gradient
+ * unless that one was itself fresh (a transpose or reshape of a fresh gradient, as the `w.t()` of
+ * a linear layer). Backward formulas are built-in ops that keep nothing, so such a buffer, when
+ * whole and contiguous, can become a leaf's `.grad` without a copy.
  */
-function ownsStorage(gi: Tensor, incoming: Tensor, node: Node, inGrads: readonly (Tensor | null)[]): boolean {
+function ownsStorage(gi: Tensor, incoming: Tensor, incomingFresh: boolean, node: Node, inGrads: readonly (Tensor | null)[]): boolean {
   const st = gi.storage;
-  if (gi.offset !== 0 || !gi.isContiguous() || gi.device !== 'cpu' || st.data.length !== gi.numel()) return false;
-  if (st === incoming.storage || node.savesStorage(st)) return false;
+  if (gi.device !== 'cpu') return false;
+  if ((st === incoming.storage && !incomingFresh) || node.savesStorage(st)) return false;
   let seen = 0;
   for (const other of inGrads) if (other && other.storage === st) seen++;
   return seen === 1;

@@ -87,4 +87,26 @@ describe('gradient buffers taken by leaves', () => {
     expect(arr(lin.weight.grad!)).toEqual(w1.map((v) => v * 2));
     expect(arr(lin.bias!.grad!)).toEqual([8, 8]);
   });
+
+  test('a view of a fresh gradient (w.t() in a linear layer) is taken; hooks and retainGrad on the view keep theirs', () => {
+    const w = tg.tensor([[1, 2, 3], [4, 5, 6]]).requiresGrad_();
+    const x = tg.tensor([[1, 0, 1], [0, 1, 1]]);
+    const wt = w.t();
+    wt.retainGrad();
+    const seen: tg.Tensor[] = [];
+    const wt2 = w.t();
+    wt2.registerHook((g) => void seen.push(g));
+    x.matmul(wt).sum().add(x.matmul(wt2).sum()).backward();
+    const first = arr(w.grad!);
+    // d/d(w.t()) of sum(x @ w.t()) = x^T @ ones = [[1, 1], [1, 1], [2, 2]]; two paths into w.
+    expect(first).toEqual([2, 2, 4, 2, 2, 4]);
+    expect(arr(wt.grad!)).toEqual([1, 1, 1, 1, 2, 2]);
+    x.matmul(w.t()).sum().backward();
+    expect(arr(w.grad!)).toEqual([3, 3, 6, 3, 3, 6]);
+    expect(arr(wt.grad!)).toEqual([1, 1, 1, 1, 2, 2]);
+    expect(seen.map(arr)).toEqual([[1, 1, 1, 1, 2, 2]]);
+    // The weight's gradient is not a view and owns its buffer.
+    expect(w.grad!.base).toBeNull();
+    expect(w.grad!.isContiguous()).toBe(true);
+  });
 });
