@@ -43,6 +43,22 @@ describe('thread pool', () => {
     expect(a.matmul(b).dataSync()).toEqual(batched);
   });
 
+  test('wide products split columns (n > m): bit-identical to one thread, 2 and 3 threads, odd sizes', () => {
+    tg.manualSeed(13);
+    const cases = [
+      [tg.randn([150, 257]), tg.randn([301, 257]).t()], // column-major B, as x @ w.t()
+      [tg.randn([64, 784]), tg.randn([784, 515])],
+      [tg.randn([2, 37, 129]), tg.randn([129, 413])],
+    ] as const;
+    const one = cases.map(([a, b]) => a.matmul(b).dataSync());
+    for (const threads of [2, 3]) {
+      setNumThreads(threads);
+      const before = workerJobCount();
+      cases.forEach(([a, b], i) => expect(a.matmul(b).dataSync()).toEqual(one[i]));
+      expect(workerJobCount()).toBeGreaterThan(before);
+    }
+  });
+
   test('small products stay on the calling thread', () => {
     setNumThreads(2);
     const before = workerJobCount();

@@ -93,22 +93,32 @@ export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Flo
   const mPad = Math.ceil(m / MR) * MR;
   const ldc = nPad * 4;
   const c = arena.alloc(mPad * ldc);
-  // Split rows into per-thread bands of whole MR tiles; each thread packs into its own scratch.
-  const wanted = Math.min(getNumThreads(), Math.floor((m * n * k) / GEMM_MIN_WORK_PER_THREAD), mPad / MR);
+  // Split C into per-thread bands, each thread packing into its own scratch: bands of rows (whole
+  // MR tiles) when C is tall, so each thread packs all of B but only its rows of A; bands of
+  // columns (whole NR panels) when C is wide, so each packs all of A but only its part of B.
+  const byCols = n > m;
+  const tiles = byCols ? nPad / NR : mPad / MR;
+  const wanted = Math.min(getNumThreads(), Math.floor((m * n * k) / GEMM_MIN_WORK_PER_THREAD), tiles);
   const threads = wanted > 1 ? Math.min(wanted, threadsFor(rt)) : 1;
-  const band = Math.ceil(mPad / MR / threads) * MR;
-  const scratch = Array.from({ length: threads }, () => ({ pa: arena.alloc(MC * KC * 4), pb: arena.alloc(KC * nPad * 4) }));
+  const band = Math.ceil(tiles / threads) * (byCols ? NR : MR);
+  const panelCols = byCols ? band : nPad;
+  const scratch = Array.from({ length: threads }, () => ({ pa: arena.alloc(MC * KC * 4), pb: arena.alloc(KC * panelCols * 4) }));
   const heap = arena.f32;
   for (let t = 0; t < batch; t++) {
     const aBase = A.base + A.batchOff[t]!;
     const bBase = B.base + B.batchOff[t]!;
     const jobs: Job[] = [];
     for (let i = 0; i < threads; i++) {
-      const r0 = i * band;
-      const rows = Math.min(band, m - r0);
-      if (rows <= 0) break;
+      const start = i * band;
+      const size = Math.min(band, (byCols ? n : m) - start);
+      if (size <= 0) break;
       const { pa, pb } = scratch[i]!;
-      jobs.push({ fn: 'gemm', args: [aBase + r0 * A.si, A.si, A.sj, bBase, B.si, B.sj, c + r0 * ldc, ldc, rows, n, k, pa, pb] });
+      jobs.push({
+        fn: 'gemm',
+        args: byCols
+          ? [aBase, A.si, A.sj, bBase + start * B.sj, B.si, B.sj, c + start * 4, ldc, m, size, k, pa, pb]
+          : [aBase + start * A.si, A.si, A.sj, bBase, B.si, B.sj, c + start * ldc, ldc, size, n, k, pa, pb],
+      });
     }
     runParallel(rt, jobs);
     const o = t * m * n;
