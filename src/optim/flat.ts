@@ -5,7 +5,9 @@
  * CPU tensors that are contiguous are read and written in place through their storage; any
  * other tensor (a strided view, another device) is read into a copy and written back.
  */
+import { cpuBackend } from '../tensor/backend/cpu.js';
 import { backendOf } from '../tensor/backend/device.js';
+import { allocResidentF32, residentAddress, wasmRuntime } from '../tensor/backend/wasm/runtime.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -71,7 +73,36 @@ export function writeFloats<const T extends readonly Tensor[]>(
  * any enclosing `tg.scope()` (optimizer state outlives the step that creates it).
  */
 export function stateZeros(p: Tensor): Tensor {
+  // float32 CPU state lives in the wasm memory where it can, so the fused kernels update it in
+  // place (no copies in and out each step).
+  if (p.device === 'cpu' && p.dtype === 'float32') {
+    const resident = allocResidentF32(p.numel());
+    if (resident) return keep(Tensor.fromView(cpuBackend.fromArray(resident, p.shape)));
+  }
   return keep(zerosLike(p));
+}
+
+/**
+ * Move a float32 CPU parameter's elements into the wasm memory (same values, same storage
+ * object, so views and detached aliases follow), so fused optimizer kernels and matmuls use it
+ * in place. A no-op for other tensors, for parameters that share their buffer with other
+ * storage, or when the runtime has no shared memory.
+ * @example
+ * makeResident(linear.weight); // optimizers call this for their float32 parameters
+ */
+export function makeResident(p: Tensor): void {
+  if (p.device !== 'cpu') return;
+  const st = p.storage;
+  const data = st.data;
+  if (!(data instanceof Float32Array) || data.length === 0) return;
+  const rt = wasmRuntime();
+  if (!rt || residentAddress(rt, data) !== null || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return;
+  const resident = allocResidentF32(data.length);
+  if (!resident) return;
+  resident.set(data);
+  // NOTE: Storage.data is readonly to kernels; swapping the array behind the storage is what
+  // keeps every tensor that shares it (views, detach()) consistent.
+  (st as { data: Float32Array }).data = resident;
 }
 
 /** A state buffer filled with `value`, shaped, typed and placed like `p` (kept, as `stateZeros`). */

@@ -10,6 +10,7 @@ import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from './check.js';
 import { cloneState, type StateRecord, type StateValue } from './state.js';
+import { makeResident } from './flat.js';
 
 /** Options every optimizer has. */
 export interface OptimizerOptions {
@@ -135,6 +136,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
       if (!(p.isLeaf || p.retainsGrad)) throw new RangeError("can't optimize a non-leaf Tensor");
     }
     const tensors = params as Tensor[];
+    for (const p of tensors) makeResident(p);
     const merged: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this.defaults)) merged[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
     for (const [k, v] of Object.entries(group)) if (k !== 'params' && v !== undefined) merged[k] = Array.isArray(v) ? [...(v as unknown[])] : v;

@@ -3,7 +3,7 @@
  * instead of a dozen tensor ops. The SIMD kernel and the plain fallback compute the same float32
  * operations in the same order (torch.optim.Adam's single-tensor path), so they agree bit for bit.
  */
-import { arenaOf, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
+import { arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Options of {@link adamStepF32}; names follow `torch.optim.Adam`. */
 export interface AdamStepOptions {
@@ -69,6 +69,26 @@ function adamWasm(rt: WasmRuntime, param: Float32Array, grad: Float32Array, expA
   const n = param.length;
   const arena = arenaOf(rt);
   arena.reset();
+  // Resident parameters and state (in the wasm memory) are updated in place: only the gradient
+  // is copied in, whole vectors run in SIMD and the tail in the equivalent float32 loop.
+  const resident = [param, expAvg, expAvgSq, vmax ?? param].map((a) => residentAddress(rt, a));
+  if (resident.every((a) => a !== null)) {
+    const [pp, pm, pv, px] = resident as [number, number, number, number];
+    let pg = residentAddress(rt, grad);
+    try {
+      if (pg === null) {
+        pg = arena.alloc(n * 4);
+        arena.f32.set(grad, pg / 4);
+      }
+    } catch (e) {
+      if (e instanceof WasmOutOfMemory) return false;
+      throw e;
+    }
+    const n4 = n & ~3;
+    rt.kernels['adam']!(pp, pg, pm, pv, vmax ? px : 0, n4, s.omb1, s.beta2, s.omb2, s.wd, s.decay, s.stepSize, s.bc2Sqrt, s.eps, s.gSign, flags);
+    if (n4 < n) adamPlain(param.subarray(n4), grad.subarray(n4), expAvg.subarray(n4), expAvgSq.subarray(n4), vmax?.subarray(n4), s, flags);
+    return true;
+  }
   const len = Math.min(n, CHUNK);
   let at: number[];
   try {

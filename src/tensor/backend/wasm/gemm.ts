@@ -6,7 +6,7 @@
 import { layoutOffsets, numel } from '../../shape.js';
 import type { View } from '../backend.js';
 import { KC, MC, MR, NR } from './gemm-kernels.js';
-import { arenaOf, type Arena, type WasmRuntime } from './runtime.js';
+import { arenaOf, residentAddress, type Arena, type WasmRuntime } from './runtime.js';
 import { getNumThreads, runParallel, threadsFor, type Job } from './threads.js';
 
 /**
@@ -45,8 +45,10 @@ function place(arena: Arena, x: View, batchShape: readonly number[]): Placed {
   for (let d = 0; d < rank; d++) span += (x.shape[d]! - 1) * x.strides[d]!;
   const data = x.storage.data as Float32Array;
   if (span <= 2 * n) {
-    const base = arena.alloc(span * 4);
-    arena.f32.set(data.subarray(x.offset, x.offset + span), base / 4);
+    // A resident operand (a parameter in the wasm memory) is read where it lives.
+    const resident = residentAddress(arena.runtime, data);
+    const base = resident !== null ? resident + x.offset * 4 : arena.alloc(span * 4);
+    if (resident === null) arena.f32.set(data.subarray(x.offset, x.offset + span), base / 4);
     const batchOff = layoutOffsets({ shape: batchShape, strides: x.strides.slice(0, rank - 2).map((s) => s * 4), offset: 0 });
     return { base, batchOff, si: x.strides[rank - 2]! * 4, sj: x.strides[rank - 1]! * 4 };
   }

@@ -173,8 +173,154 @@ export class WasmOutOfMemory extends Error {
 }
 
 /**
+ * The allocator behind everything placed in the wasm memory above the thread pool's control
+ * block: first-fit over a sorted list of free ranges, coalescing on release, growing the memory
+ * when nothing fits. Only the calling thread allocates (workers just run kernels).
+ * @example
+ * const heap = heapOf(rt);
+ * const at = heap.alloc(4096); // 64-byte aligned
+ * heap.release(at, 4096);
+ */
+export class Heap {
+  /** Free [start, end) byte ranges, sorted and disjoint. */
+  private free: [number, number][];
+  private readonly rt: WasmRuntime;
+
+  constructor(rt: WasmRuntime) {
+    this.rt = rt;
+    this.free = [[ARENA_BASE, rt.memory.buffer.byteLength]];
+  }
+
+  /** Reserve `bytes` (rounded up to 64) at a 64-byte aligned address; throws {@link WasmOutOfMemory}. */
+  alloc(bytes: number): number {
+    const size = Math.max(64, Math.ceil(bytes / 64) * 64);
+    for (let i = 0; i < this.free.length; i++) {
+      const r = this.free[i]!;
+      const at = Math.ceil(r[0] / 64) * 64;
+      if (r[1] - at >= size) {
+        if (at > r[0]) this.free.splice(i++, 0, [r[0], at]);
+        r[0] = at + size;
+        if (r[0] === r[1]) this.free.splice(i, 1);
+        return at;
+      }
+    }
+    const end = this.rt.memory.buffer.byteLength;
+    const last = this.free[this.free.length - 1];
+    const start = last && last[1] === end ? last[0] : end;
+    const at = Math.ceil(start / 64) * 64;
+    try {
+      this.rt.memory.grow(Math.ceil((at + size - end) / PAGE));
+    } catch {
+      throw new WasmOutOfMemory(at + size);
+    }
+    if (last && last[1] === end) this.free.pop();
+    if (at > start) this.free.push([start, at]);
+    const newEnd = this.rt.memory.buffer.byteLength;
+    if (newEnd > at + size) this.free.push([at + size, newEnd]);
+    return at;
+  }
+
+  /** Give back a block from {@link alloc} (same `bytes`). */
+  release(at: number, bytes: number): void {
+    const size = Math.max(64, Math.ceil(bytes / 64) * 64);
+    let lo = 0;
+    let hi = this.free.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.free[mid]![0] < at) lo = mid + 1;
+      else hi = mid;
+    }
+    this.free.splice(lo, 0, [at, at + size]);
+    // Coalesce with the neighbours.
+    const next = this.free[lo + 1];
+    if (next && next[0] === at + size) {
+      this.free[lo]![1] = next[1];
+      this.free.splice(lo + 1, 1);
+    }
+    const prev = this.free[lo - 1];
+    if (prev && prev[1] === at) {
+      prev[1] = this.free[lo]![1];
+      this.free.splice(lo, 1);
+    }
+  }
+
+  /** Free bytes below the current memory size (tests check that released blocks come back). */
+  freeBytes(): number {
+    return this.free.reduce((s, [a, b]) => s + b - a, 0);
+  }
+}
+
+const heaps = new WeakMap<WasmRuntime, Heap>();
+
+/**
+ * The heap of a runtime (one per runtime).
+ * @example
+ * heapOf(rt).alloc(1024);
+ */
+export function heapOf(rt: WasmRuntime): Heap {
+  let h = heaps.get(rt);
+  if (!h) {
+    h = new Heap(rt);
+    heaps.set(rt, h);
+  }
+  return h;
+}
+
+/** Every `SharedArrayBuffer` object a runtime's memory has handed out (one per growth). */
+const memoryBuffers = new WeakMap<ArrayBufferLike, WasmRuntime>();
+
+function memoryF32(rt: WasmRuntime): Float32Array {
+  const buf = rt.memory.buffer;
+  memoryBuffers.set(buf, rt);
+  return new Float32Array(buf);
+}
+
+/** Blocks behind resident arrays, returned to their heap when the array is collected. */
+const residentBlocks = new FinalizationRegistry<{ heap: Heap; at: number; bytes: number }>(({ heap, at, bytes }) => heap.release(at, bytes));
+
+/**
+ * A zero-filled float32 array that lives inside the wasm memory, for long-lived buffers
+ * (parameters, optimizer state): kernels read and write it in place instead of copying it in and
+ * out. Only on a shared memory (growth never detaches its views); null when the runtime is off,
+ * unshared, or out of memory. The block returns to the heap when the array is collected.
+ * @example
+ * const m = allocResidentF32(4096) ?? new Float32Array(4096);
+ */
+export function allocResidentF32(n: number): Float32Array | null {
+  const rt = wasmRuntime();
+  if (!rt || !rt.shared || n === 0) return null;
+  const heap = heapOf(rt);
+  // NOTE: 64 spare bytes: vector tail loads may read (never use) past the end.
+  const bytes = n * 4 + 64;
+  let at: number;
+  try {
+    at = heap.alloc(bytes);
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return null;
+    throw e;
+  }
+  const view = new Float32Array(rt.memory.buffer, at, n);
+  memoryBuffers.set(rt.memory.buffer, rt);
+  view.fill(0);
+  residentBlocks.register(view, { heap, at, bytes });
+  return view;
+}
+
+/**
+ * The byte address of `a` in `rt`'s memory when the array lives there (a resident array or a
+ * view of one), else null.
+ * @example
+ * residentAddress(rt, allocResidentF32(8)!); // a 64-byte aligned address
+ */
+export function residentAddress(rt: WasmRuntime, a: ArrayBufferView): number | null {
+  return memoryBuffers.get(a.buffer) === rt ? a.byteOffset : null;
+}
+
+/**
  * Scratch space inside the wasm memory. Each top-level operation calls {@link reset} and then
- * {@link alloc}s what it needs; the memory grows (never shrinks) to the high-water mark.
+ * {@link alloc}s what it needs. The arena owns one block of the heap and bumps a pointer in it;
+ * when an operation needs more, it takes a larger block (the old one is kept until the next
+ * reset, so addresses handed out earlier in the operation stay valid).
  * @example
  * const arena = arenaOf(rt);
  * arena.reset();
@@ -182,17 +328,24 @@ export class WasmOutOfMemory extends Error {
  * arena.f32.set(data, src / 4);
  */
 export class Arena {
-  private top = ARENA_BASE;
+  private base = 0;
+  private limit = 0;
+  private top = 0;
+  private retired: [number, number][] = [];
   private f32View: Float32Array;
   private readonly rt: WasmRuntime;
+  private readonly heap: Heap;
 
   constructor(rt: WasmRuntime) {
     this.rt = rt;
-    this.f32View = new Float32Array(rt.memory.buffer);
+    this.heap = heapOf(rt);
+    this.f32View = memoryF32(rt);
   }
 
   reset(): void {
-    this.top = ARENA_BASE;
+    this.top = this.base;
+    for (const [at, bytes] of this.retired) this.heap.release(at, bytes);
+    this.retired = [];
   }
 
   /**
@@ -202,27 +355,32 @@ export class Arena {
   alloc(bytes: number): number {
     const at = Math.ceil(this.top / 64) * 64;
     const top = at + bytes + 64; // NOTE: 64 spare bytes: tail loads may read (never use) past an end
-    const need = top - this.rt.memory.buffer.byteLength;
-    if (need > 0) {
-      try {
-        this.rt.memory.grow(Math.ceil(need / PAGE));
-      } catch {
-        throw new WasmOutOfMemory(top);
-      }
+    if (top <= this.limit) {
+      this.top = top;
+      return at;
     }
-    this.top = top;
-    return at;
+    const size = Math.max(2 * (this.limit - this.base), bytes + 128, 1 << 20);
+    const block = this.heap.alloc(size);
+    if (this.limit > this.base) this.retired.push([this.base, this.limit - this.base]);
+    this.base = block;
+    this.limit = block + size;
+    this.top = block + bytes + 64;
+    return block;
+  }
+
+  /** The runtime whose memory this arena hands out. */
+  get runtime(): WasmRuntime {
+    return this.rt;
   }
 
   /** A Float32Array over the whole memory, refreshed after growth. */
   get f32(): Float32Array {
     if (this.f32View.buffer !== this.rt.memory.buffer || this.f32View.length * 4 !== this.rt.memory.buffer.byteLength) {
-      this.f32View = new Float32Array(this.rt.memory.buffer);
+      this.f32View = memoryF32(this.rt);
     }
     return this.f32View;
   }
 }
-
 const arenas = new WeakMap<WasmRuntime, Arena>();
 
 /**

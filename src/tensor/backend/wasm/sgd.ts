@@ -4,7 +4,7 @@
  * same order, so they agree bit for bit.
  */
 import { SGD_FLAGS } from './optim-kernels.js';
-import { arenaOf, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
+import { arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Options of {@link sgdStepF32}; names follow `torch.optim.SGD`. */
 export interface SGDStepOptions {
@@ -56,11 +56,33 @@ export function sgdStepF32(param: Float32Array, grad: Float32Array, buf: Float32
   if (!rt || !sgdWasm(rt, param, grad, b, s, flags)) sgdPlain(param, grad, b, s, flags);
 }
 
-/** The SIMD path, chunk by chunk through the wasm memory; false (nothing written) when out of memory. */
+/**
+ * The SIMD path; false (nothing written) when out of memory. Arrays that live in the wasm memory
+ * (resident parameters and state) are updated in place; others go through it in chunks.
+ */
 function sgdWasm(rt: WasmRuntime, param: Float32Array, grad: Float32Array, buf: Float32Array | null, s: SGDScalars, flags: number): boolean {
   const n = param.length;
   const arena = arenaOf(rt);
   arena.reset();
+  const pAt = residentAddress(rt, param);
+  const bAt = buf ? residentAddress(rt, buf) : 0;
+  if (pAt !== null && bAt !== null) {
+    let gAt = residentAddress(rt, grad);
+    try {
+      if (gAt === null) {
+        gAt = arena.alloc(n * 4);
+        arena.f32.set(grad, gAt / 4);
+      }
+    } catch (e) {
+      if (e instanceof WasmOutOfMemory) return false;
+      throw e;
+    }
+    // Whole vectors in place (a kernel never writes past an array's end), the tail in float32 JS.
+    const n4 = n & ~3;
+    rt.kernels['sgd']!(pAt, gAt, bAt, n4, s.gSign, s.wd, s.momentum, s.omd, s.negLr, flags);
+    if (n4 < n) sgdPlain(param.subarray(n4), grad.subarray(n4), buf ? buf.subarray(n4) : null, s, flags);
+    return true;
+  }
   const len = Math.min(n, CHUNK);
   let pp: number, pg: number, pb: number;
   try {
