@@ -23,4 +23,4 @@ export * as optim from './optim/index.js';
 export { save, load, serialize, deserialize, SafetensorsError, type SaveOptions } from './serialization/index.js';
 export { gpu, type GpuBackendKind, type GpuInfo, type GpuInitOptions, type GpuMemory, type RuntimeStats } from './tensor/backend/gpujs/index.js';
 export { keep, scope } from './tensor/scope.js';
-export { setNumThreads, getNumThreads, setWasmEnabled, isWasmEnabled, adamStepF32, type AdamStepOptions, sgdStepF32, type SGDStepOptions } from './tensor/backend/wasm/index.js';
+export { setNumThreads, getNumThreads, threadsReady, setWasmEnabled, isWasmEnabled, adamStepF32, type AdamStepOptions, sgdStepF32, type SGDStepOptions } from './tensor/backend/wasm/index.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as tg from '../../src/index.js';
 import { setWasmEnabled, wasmRuntime } from '../../src/tensor/backend/wasm/runtime.js';
-import { getNumThreads, runParallel, setNumThreads, workerJobCount } from '../../src/tensor/backend/wasm/threads.js';
+import { getNumThreads, runParallel, setNumThreads, threadsReady, workerJobCount } from '../../src/tensor/backend/wasm/threads.js';
 
 // Turn the fast path on even where TENSORGRAD_WASM=0 turned it off for the rest of the suite.
 beforeAll(() => setWasmEnabled(true));
@@ -83,6 +83,16 @@ describe('thread pool', () => {
     // un_relu over 16 floats at an address past the memory's end traps on the worker.
     expect(() => runParallel(rt, [{ fn: 'un_relu', args: [4096, 4096, 0] }, { fn: 'un_relu', args: [0xfffff000, 0xfffff000, 16] }])).toThrow(/worker thread failed while running un_relu/);
     expect(product()).toEqual(plainProduct());
+  });
+
+  test('threadsReady resolves at once when single-threaded, and after start-up with a pool', async () => {
+    await threadsReady();
+    setNumThreads(2);
+    await threadsReady(); // Node starts its workers synchronously: the pool is up now
+    const before = workerJobCount();
+    expect(product()).toEqual(plainProduct());
+    expect(workerJobCount()).toBeGreaterThan(before);
+    expect(tg.threadsReady).toBe(threadsReady);
   });
 
   test('rejects non-positive or fractional counts', () => {

@@ -20,7 +20,7 @@ import { matmulF32 } from './gemm.js';
 import { WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 export { setWasmEnabled, isWasmEnabled } from './runtime.js';
-export { setNumThreads, getNumThreads } from './threads.js';
+export { setNumThreads, getNumThreads, threadsReady } from './threads.js';
 export { adamStepF32, type AdamStepOptions } from './adam.js';
 export { sgdStepF32, type SGDStepOptions } from './sgd.js';
 export { GEMM_MIN_WORK, GEMM_MIN_WORK_PER_THREAD } from './gemm.js';
