@@ -1,8 +1,9 @@
 /**
  * Deterministic release of device memory. JavaScript has no reference counts a library can see,
  * so tensors on the gpu device are freed when their last owner calls `dispose()`, when a
- * `scope()` they were created in returns, or (late) by the garbage collector. CPU tensors
- * ignore all of this: their arrays are garbage-collected as usual.
+ * `scope()` they were created in returns, or (late) by the garbage collector. The same holds for
+ * large float32 CPU tensors made inside a scope, which live in WebAssembly memory (the fast path
+ * then skips copies); other CPU tensors are ordinary arrays, garbage-collected as usual.
  */
 
 /** Anything a scope can release: tensors on a device. */
@@ -17,6 +18,14 @@ interface Frame {
 const stack: Frame[] = [];
 /** Tensors that escape every scope (`keep`, gradients owned by their leaf). */
 const kept = new WeakSet<Disposable>();
+
+/**
+ * @internal Whether a `scope()` is running: storage made now has a known end (the scope's return,
+ * or `dispose()`), so the CPU backend may place it in WebAssembly memory.
+ */
+export function inScope(): boolean {
+  return stack.length > 0;
+}
 
 /** @internal Called when a device tensor is created: the innermost scope will release it. */
 export function trackInScope(t: Disposable): void {
@@ -51,7 +60,10 @@ function collect(v: unknown, out: Set<unknown>, depth: number): void {
  * tensors passed to `keep()`. Returned tensors move to the enclosing scope. Use it around a
  * training step the way PyTorch code relies on reference counting: intermediates (activations,
  * the graph's saved tensors, temporaries of backward and the optimizer) are freed when the step
- * returns. On the CPU it costs nothing. `fn` must be synchronous.
+ * returns. On the CPU it makes the step faster: large float32 results made inside it live in
+ * WebAssembly memory, so the kernels read and write them in place and nothing is left for the
+ * garbage collector (using such a tensor after the scope throws, as on the gpu). `fn` must be
+ * synchronous.
  * @example
  * for (let step = 0; step < 1000; step++) {
  *   const loss = tg.scope(() => {

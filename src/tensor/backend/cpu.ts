@@ -5,6 +5,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, isContiguousLayout, layoutOffsets, numel, type Layout } from '../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import { adoptScoped } from './wasm/resident-storage.js';
 import { wasmBinary, wasmMatmul, wasmReduce, wasmSoftmax, wasmThresholdBackward, wasmUnary } from './wasm/index.js';
 
 type Fn1 = (x: number) => number;
@@ -69,7 +70,8 @@ const INT_BINARY: Partial<Record<BinaryOp, Fn2>> = {
 };
 
 export function newStorage(data: TypedArray): Storage {
-  return { data, device: 'cpu', version: 0 };
+  // A kernel result placed in WebAssembly memory inside a tg.scope() gets counted storage.
+  return adoptScoped(data) ?? { data, device: 'cpu', version: 0 };
 }
 
 function makeView(data: TypedArray, shape: readonly number[], dtype: DType): View {

@@ -6,7 +6,8 @@
 import { isContiguousLayout, numel } from '../../shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
 import { WASM_BINARY, WASM_UNARY, type BinaryPattern, type WasmBinaryOp, type WasmUnaryOp } from './elementwise-kernels.js';
-import { arenaOf, type WasmRuntime } from './runtime.js';
+import { scopedF32 } from './resident-storage.js';
+import { arenaOf, residentAddress, type WasmRuntime } from './runtime.js';
 
 /** Elements per chunk (64 KiB of float32). */
 const CHUNK = 16384;
@@ -25,6 +26,22 @@ function f32Data(x: View): Float32Array {
   return x.storage.data as Float32Array;
 }
 
+/** Byte address of element `x.offset` when x's storage lives in the wasm memory, else null. */
+function residentAt(rt: WasmRuntime, x: View): number | null {
+  const at = residentAddress(rt, f32Data(x));
+  return at === null ? null : at + x.offset * 4;
+}
+
+/**
+ * Where a kernel reads `c` elements of `data` starting at element `i`: in place when resident
+ * (`at` is its address), else copied into the arena block `scratch`.
+ */
+function input(heap: Float32Array, data: Float32Array, at: number | null, start: number, i: number, c: number, scratch: number): number {
+  if (at !== null) return at + i * 4;
+  heap.set(data.subarray(start + i, start + i + c), scratch / 4);
+  return scratch;
+}
+
 /**
  * `op(x)` for a dense float32 view, or null when the plain path should run (`force` skips the
  * size threshold, for tests).
@@ -36,18 +53,24 @@ export function unaryF32(rt: WasmRuntime, op: UnaryOp, x: View, force = false): 
   if (!isUnary(op) || (!force && n < ELEMENTWISE_MIN) || !isContiguousLayout(x)) return null;
   const arena = arenaOf(rt);
   arena.reset();
+  const xAt = residentAt(rt, x);
+  const out = scopedF32(n, 16);
+  const outAt = residentAddress(rt, out);
+  const kernel = rt.kernels[`un_${op}`]!;
+  if (xAt !== null && outAt !== null) {
+    kernel(xAt, outAt, n);
+    return out;
+  }
   const len = Math.min(n, CHUNK);
-  const src = arena.alloc(len * 4);
-  const dst = arena.alloc(len * 4);
+  const src = xAt === null ? arena.alloc(len * 4) : 0;
+  const dst = outAt === null ? arena.alloc(len * 4) : 0;
   const heap = arena.f32;
   const data = f32Data(x);
-  const out = new Float32Array(n);
-  const kernel = rt.kernels[`un_${op}`]!;
   for (let i = 0; i < n; i += CHUNK) {
     const c = Math.min(CHUNK, n - i);
-    heap.set(data.subarray(x.offset + i, x.offset + i + c), src / 4);
-    kernel(src, dst, c);
-    out.set(heap.subarray(dst / 4, dst / 4 + c), i);
+    const from = input(heap, data, xAt, x.offset, i, c, src);
+    kernel(from, outAt === null ? dst : outAt + i * 4, c);
+    if (outAt === null) out.set(heap.subarray(dst / 4, dst / 4 + c), i);
   }
   return out;
 }
@@ -63,18 +86,26 @@ export function thresholdBackwardF32(rt: WasmRuntime, g: View, x: View, threshol
   if ((!force && n < ELEMENTWISE_MIN) || !isContiguousLayout(g) || !isContiguousLayout(x)) return null;
   const arena = arenaOf(rt);
   arena.reset();
+  const [gAt, xAt] = [residentAt(rt, g), residentAt(rt, x)];
+  const out = scopedF32(n, 16);
+  const outAt = residentAddress(rt, out);
+  const kernel = rt.kernels['threshold_bwd']!;
+  if (gAt !== null && xAt !== null && outAt !== null) {
+    kernel(gAt, xAt, outAt, n, threshold);
+    return out;
+  }
   const len = Math.min(n, CHUNK);
-  const [pg, px, pd] = [arena.alloc(len * 4), arena.alloc(len * 4), arena.alloc(len * 4)];
+  const pg = gAt === null ? arena.alloc(len * 4) : 0;
+  const px = xAt === null ? arena.alloc(len * 4) : 0;
+  const pd = outAt === null ? arena.alloc(len * 4) : 0;
   const heap = arena.f32;
   const [gd, xd] = [f32Data(g), f32Data(x)];
-  const out = new Float32Array(n);
-  const kernel = rt.kernels['threshold_bwd']!;
   for (let i = 0; i < n; i += CHUNK) {
     const c = Math.min(CHUNK, n - i);
-    heap.set(gd.subarray(g.offset + i, g.offset + i + c), pg / 4);
-    heap.set(xd.subarray(x.offset + i, x.offset + i + c), px / 4);
-    kernel(pg, px, pd, c, threshold);
-    out.set(heap.subarray(pd / 4, pd / 4 + c), i);
+    const a = input(heap, gd, gAt, g.offset, i, c, pg);
+    const b = input(heap, xd, xAt, x.offset, i, c, px);
+    kernel(a, b, outAt === null ? pd : outAt + i * 4, c, threshold);
+    if (outAt === null) out.set(heap.subarray(pd / 4, pd / 4 + c), i);
   }
   return out;
 }
@@ -142,42 +173,54 @@ export function binaryF32(rt: WasmRuntime, op: BinaryOp, a: View, b: View, force
   const otherData = f32Data(other);
   const arena = arenaOf(rt);
   arena.reset();
-  const out = new Float32Array(n);
+  const out = scopedF32(n, 16);
+  const outAt = residentAddress(rt, out);
+  const [fullAt, otherAt] = [residentAt(rt, full), residentAt(rt, other)];
   const kernel = rt.kernels[`bin_${op}_${plan.pattern}${plan.swap && plan.pattern !== 'vv' ? '_swap' : ''}`]!;
   if (plan.pattern === 'vv' || plan.pattern === 'vs') {
-    const c0 = Math.min(n, CHUNK);
-    const pa = arena.alloc(c0 * 4);
-    const pb = plan.pattern === 'vv' ? arena.alloc(c0 * 4) : 0;
-    const pd = arena.alloc(c0 * 4);
-    const heap = arena.f32;
+    const vv = plan.pattern === 'vv';
     const scalar = otherData[other.offset]!;
+    if (fullAt !== null && outAt !== null && (!vv || otherAt !== null)) {
+      if (vv) kernel(fullAt, otherAt!, outAt, n);
+      else kernel(fullAt, scalar, outAt, n);
+      return out;
+    }
+    const c0 = Math.min(n, CHUNK);
+    const pa = fullAt === null ? arena.alloc(c0 * 4) : 0;
+    const pb = vv && otherAt === null ? arena.alloc(c0 * 4) : 0;
+    const pd = outAt === null ? arena.alloc(c0 * 4) : 0;
+    const heap = arena.f32;
     for (let i = 0; i < n; i += CHUNK) {
       const c = Math.min(CHUNK, n - i);
-      heap.set(fullData.subarray(full.offset + i, full.offset + i + c), pa / 4);
-      if (plan.pattern === 'vv') {
-        heap.set(otherData.subarray(other.offset + i, other.offset + i + c), pb / 4);
-        kernel(pa, pb, pd, c);
-      } else kernel(pa, scalar, pd, c);
-      out.set(heap.subarray(pd / 4, pd / 4 + c), i);
+      const x = input(heap, fullData, fullAt, full.offset, i, c, pa);
+      const dst = outAt === null ? pd : outAt + i * 4;
+      if (vv) kernel(x, input(heap, otherData, otherAt, other.offset, i, c, pb), dst, c);
+      else kernel(x, scalar, dst, c);
+      if (outAt === null) out.set(heap.subarray(pd / 4, pd / 4 + c), i);
     }
     return out;
   }
   const { rows, len } = plan;
+  const row = plan.pattern === 'row';
+  if (fullAt !== null && outAt !== null && otherAt !== null) {
+    kernel(fullAt, otherAt, outAt, rows, len);
+    return out;
+  }
   const rowsPer = Math.max(1, Math.floor(CHUNK / len));
   const chunkRows = Math.min(rows, rowsPer);
-  const pa = arena.alloc(chunkRows * len * 4);
-  const pd = arena.alloc(chunkRows * len * 4);
-  const vecLen = plan.pattern === 'row' ? len : chunkRows;
-  const pb = arena.alloc(vecLen * 4);
+  const pa = fullAt === null ? arena.alloc(chunkRows * len * 4) : 0;
+  const pd = outAt === null ? arena.alloc(chunkRows * len * 4) : 0;
+  const pb = otherAt === null ? arena.alloc((row ? len : chunkRows) * 4) : 0;
   const heap = arena.f32;
-  if (plan.pattern === 'row') heap.set(otherData.subarray(other.offset, other.offset + len), pb / 4);
+  if (row && otherAt === null) heap.set(otherData.subarray(other.offset, other.offset + len), pb / 4);
   for (let r = 0; r < rows; r += rowsPer) {
     const cr = Math.min(rowsPer, rows - r);
-    const start = full.offset + r * len;
-    heap.set(fullData.subarray(start, start + cr * len), pa / 4);
-    if (plan.pattern === 'col') heap.set(otherData.subarray(other.offset + r, other.offset + r + cr), pb / 4);
-    kernel(pa, pb, pd, cr, len);
-    out.set(heap.subarray(pd / 4, pd / 4 + cr * len), r * len);
+    const x = input(heap, fullData, fullAt, full.offset, r * len, cr * len, pa);
+    const vec = row ? (otherAt ?? pb) : input(heap, otherData, otherAt, other.offset, r, cr, pb);
+    // NOTE: rows written in place overrun a row's end into the next row (rewritten after), and
+    // past the last row into the output's slack.
+    kernel(x, vec, outAt === null ? pd : outAt + r * len * 4, cr, len);
+    if (outAt === null) out.set(heap.subarray(pd / 4, pd / 4 + cr * len), r * len);
   }
   return out;
 }
@@ -199,18 +242,19 @@ export function reduceF32(rt: WasmRuntime, op: ReduceOp, x: View, axes: readonly
   const data = f32Data(x);
   const arena = arenaOf(rt);
   arena.reset();
+  // A resident input is read in place, in one pass.
+  const xAt = residentAt(rt, x);
   if (trailing) {
     const len = reduced;
-    const rowsPer = Math.max(1, Math.floor(CHUNK / len));
-    const px = arena.alloc(Math.min(kept, rowsPer) * len * 4);
+    const rowsPer = xAt === null ? Math.max(1, Math.floor(CHUNK / len)) : kept;
+    const px = xAt === null ? arena.alloc(Math.min(kept, rowsPer) * len * 4) : 0;
     const po = arena.alloc(Math.min(kept, rowsPer) * 4);
     const heap = arena.f32;
-    const out = new Float32Array(kept);
+    const out = scopedF32(kept);
     const kernel = rt.kernels[op === 'sum' ? 'sum_rows' : 'max_rows']!;
     for (let r = 0; r < kept; r += rowsPer) {
       const cr = Math.min(rowsPer, kept - r);
-      heap.set(data.subarray(x.offset + r * len, x.offset + (r + cr) * len), px / 4);
-      kernel(px, po, cr, len);
+      kernel(input(heap, data, xAt, x.offset, r * len, cr * len, px), po, cr, len);
       out.set(heap.subarray(po / 4, po / 4 + cr), r);
     }
     return out;
@@ -218,18 +262,19 @@ export function reduceF32(rt: WasmRuntime, op: ReduceOp, x: View, axes: readonly
   if (!leading || op !== 'sum') return null;
   const len = kept;
   const rows = reduced;
-  const rowsPer = Math.max(1, Math.floor(CHUNK / len));
-  const px = arena.alloc(Math.min(rows, rowsPer) * len * 4);
+  const rowsPer = xAt === null ? Math.max(1, Math.floor(CHUNK / len)) : rows;
+  const px = xAt === null ? arena.alloc(Math.min(rows, rowsPer) * len * 4) : 0;
   const acc = arena.alloc((len + 4) * 8);
   const po = arena.alloc(len * 4);
   const heap = arena.f32;
   for (let r = 0; r < rows; r += rowsPer) {
     const cr = Math.min(rowsPer, rows - r);
-    heap.set(data.subarray(x.offset + r * len, x.offset + (r + cr) * len), px / 4);
-    rt.kernels['sum_cols']!(px, acc, cr, len, r === 0 ? 1 : 0);
+    rt.kernels['sum_cols']!(input(heap, data, xAt, x.offset, r * len, cr * len, px), acc, cr, len, r === 0 ? 1 : 0);
   }
   rt.kernels['cols_to_f32']!(acc, po, len);
-  return heap.slice(po / 4, po / 4 + len);
+  const out = scopedF32(len);
+  out.set(arena.f32.subarray(po / 4, po / 4 + len));
+  return out;
 }
 
 /**
@@ -248,23 +293,25 @@ export function softmaxF32(rt: WasmRuntime, x: View, axis: number, log: boolean,
   const chunkRows = Math.min(rows, rowsPer);
   const arena = arenaOf(rt);
   arena.reset();
-  const px = arena.alloc(chunkRows * len * 4);
-  const po = arena.alloc(chunkRows * len * 4);
+  const xAt = residentAt(rt, x);
+  const out = scopedF32(n, 16);
+  const outAt = residentAddress(rt, out);
+  const px = xAt === null ? arena.alloc(chunkRows * len * 4) : 0;
+  const po = outAt === null ? arena.alloc(chunkRows * len * 4) : 0;
   const pShift = arena.alloc(chunkRows * 4);
   const pStat = arena.alloc(chunkRows * 4);
   const heap = arena.f32;
   const data = f32Data(x);
-  const out = new Float32Array(n);
   const stats = rt.kernels['softmax_stats']!;
   const apply = rt.kernels[log ? 'log_softmax_apply' : 'softmax_apply']!;
   for (let r = 0; r < rows; r += rowsPer) {
     const cr = Math.min(rowsPer, rows - r);
-    heap.set(data.subarray(x.offset + r * len, x.offset + (r + cr) * len), px / 4);
-    stats(px, pShift, pStat, cr, len);
+    const src = input(heap, data, xAt, x.offset, r * len, cr * len, px);
+    stats(src, pShift, pStat, cr, len);
     // log of the float32 sum in float64, rounded once, as the composite's log() does.
     if (log) for (let i = pStat / 4; i < pStat / 4 + cr; i++) heap[i] = Math.log(heap[i]!);
-    apply(px, pShift, pStat, po, cr, len);
-    out.set(heap.subarray(po / 4, po / 4 + cr * len), r * len);
+    apply(src, pShift, pStat, outAt === null ? po : outAt + r * len * 4, cr, len);
+    if (outAt === null) out.set(heap.subarray(po / 4, po / 4 + cr * len), r * len);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 import { layoutOffsets, numel } from '../../shape.js';
 import type { View } from '../backend.js';
 import { KC, MC, MR, NR } from './gemm-kernels.js';
+import { scopedF32 } from './resident-storage.js';
 import { arenaOf, residentAddress, type Arena, type WasmRuntime } from './runtime.js';
 import { getNumThreads, runParallel, threadsFor, type Job } from './threads.js';
 
@@ -84,17 +85,20 @@ export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Flo
   if (!forwardStrides(a) || !forwardStrides(b)) return null;
   // NOTE: byte offsets are i32 on the wasm side; operands past 1 GiB stay on the plain path.
   if (Math.max(numel(a.shape), numel(b.shape), batch * m * n) > 1 << 28) return null;
-  const out = new Float32Array(batch * m * n);
+  const nPad = Math.ceil(n / NR) * NR;
+  const mPad = Math.ceil(m / MR) * MR;
+  // Inside tg.scope() the result lives in wasm memory: with no column padding the tiles write it
+  // in place (whole MR-row tiles run past the last row into the slack).
+  const out = k === 0 ? new Float32Array(batch * m * n) : scopedF32(batch * m * n, (mPad - m) * n * 4);
   if (out.length === 0 || k === 0) return out;
 
   const arena = arenaOf(rt);
   arena.reset();
   const A = place(arena, a, batchShape);
   const B = place(arena, b, batchShape);
-  const nPad = Math.ceil(n / NR) * NR;
-  const mPad = Math.ceil(m / MR) * MR;
   const ldc = nPad * 4;
-  const c = arena.alloc(mPad * ldc);
+  const outAt = nPad === n ? residentAddress(rt, out) : null;
+  const c = outAt ?? arena.alloc(mPad * ldc);
   // Split C into per-thread bands, each thread packing into its own scratch: bands of rows (whole
   // MR tiles) when C is tall, so each thread packs all of B but only its rows of A; bands of
   // columns (whole NR panels) when C is wide, so each packs all of A but only its part of B.
@@ -109,6 +113,7 @@ export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Flo
   for (let t = 0; t < batch; t++) {
     const aBase = A.base + A.batchOff[t]!;
     const bBase = B.base + B.batchOff[t]!;
+    const ct = outAt === null ? c : outAt + t * m * n * 4;
     const jobs: Job[] = [];
     for (let i = 0; i < threads; i++) {
       const start = i * band;
@@ -118,11 +123,12 @@ export function matmulF32(rt: WasmRuntime, a: View, b: View, force = false): Flo
       jobs.push({
         fn: 'gemm',
         args: byCols
-          ? [aBase, A.si, A.sj, bBase + start * B.sj, B.si, B.sj, c + start * 4, ldc, m, size, k, pa, pb]
-          : [aBase + start * A.si, A.si, A.sj, bBase, B.si, B.sj, c + start * ldc, ldc, size, n, k, pa, pb],
+          ? [aBase, A.si, A.sj, bBase + start * B.sj, B.si, B.sj, ct + start * 4, ldc, m, size, k, pa, pb]
+          : [aBase + start * A.si, A.si, A.sj, bBase, B.si, B.sj, ct + start * ldc, ldc, size, n, k, pa, pb],
       });
     }
     runParallel(rt, jobs);
+    if (outAt !== null) continue;
     const o = t * m * n;
     if (nPad === n) out.set(heap.subarray(c / 4, c / 4 + m * n), o);
     else for (let i = 0; i < m; i++) out.set(heap.subarray(c / 4 + i * nPad, c / 4 + i * nPad + n), o + i * n);

@@ -13,6 +13,7 @@ import { emitGemm } from './gemm-kernels.js';
 import { emitElementwise } from './elementwise-kernels.js';
 import { emitReductions } from './reduce-kernels.js';
 import { emitOptimizers } from './optim-kernels.js';
+import { inScope } from '../../scope.js';
 
 const PAGE = 65536;
 /**
@@ -276,7 +277,63 @@ function memoryF32(rt: WasmRuntime): Float32Array {
 }
 
 /** Blocks behind resident arrays, returned to their heap when the array is collected. */
-const residentBlocks = new FinalizationRegistry<{ heap: Heap; at: number; bytes: number }>(({ heap, at, bytes }) => heap.release(at, bytes));
+// NOTE: the held value is the release function, which must not reference the array itself.
+const residentBlocks = new FinalizationRegistry<() => void>((release) => release());
+
+/**
+ * A block of the wasm memory viewed as `n` float32 values, with `release()` to give it back
+ * (once; later calls do nothing).
+ * @example
+ * const b = allocResidentBlock(1024, 0); b?.release();
+ */
+export interface ResidentBlock {
+  readonly view: Float32Array;
+  release(): void;
+}
+
+/**
+ * A resident block of `n` floats plus `slackBytes` (and 64 more: vector tail loads may read, never
+ * use, past an end), zero-filled unless `zero` is false (a kernel output), or null when the runtime is off, unshared (growth would detach the view) or
+ * out of memory.
+ * @example
+ * const block = allocResidentBlock(4096, 0);
+ */
+export function allocResidentBlock(n: number, slackBytes: number, zero = true): ResidentBlock | null {
+  const rt = wasmRuntime();
+  if (!rt || !rt.shared || n === 0) return null;
+  const heap = heapOf(rt);
+  const bytes = n * 4 + slackBytes + 64;
+  let at: number;
+  try {
+    at = heap.alloc(bytes);
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return null;
+    throw e;
+  }
+  const view = new Float32Array(rt.memory.buffer, at, n);
+  memoryBuffers.set(rt.memory.buffer, rt);
+  if (zero) view.fill(0);
+  let live = true;
+  return {
+    view,
+    release: () => {
+      if (live) heap.release(at, bytes);
+      live = false;
+    },
+  };
+}
+
+/**
+ * Whether kernels may put their results in the wasm memory now: a `tg.scope()` is running (so
+ * the results have a known end) and the runtime's memory is shared.
+ * @example
+ * tg.scope(() => inScopeAllocationsEnabled()); // true on Node
+ */
+export function inScopeAllocationsEnabled(): boolean {
+  if (!inScope()) return false;
+  const rt = wasmRuntime();
+  return rt !== null && rt.shared;
+}
 
 /**
  * A zero-filled float32 array that lives inside the wasm memory, for long-lived buffers
@@ -287,23 +344,10 @@ const residentBlocks = new FinalizationRegistry<{ heap: Heap; at: number; bytes:
  * const m = allocResidentF32(4096) ?? new Float32Array(4096);
  */
 export function allocResidentF32(n: number): Float32Array | null {
-  const rt = wasmRuntime();
-  if (!rt || !rt.shared || n === 0) return null;
-  const heap = heapOf(rt);
-  // NOTE: 64 spare bytes: vector tail loads may read (never use) past the end.
-  const bytes = n * 4 + 64;
-  let at: number;
-  try {
-    at = heap.alloc(bytes);
-  } catch (e) {
-    if (e instanceof WasmOutOfMemory) return null;
-    throw e;
-  }
-  const view = new Float32Array(rt.memory.buffer, at, n);
-  memoryBuffers.set(rt.memory.buffer, rt);
-  view.fill(0);
-  residentBlocks.register(view, { heap, at, bytes });
-  return view;
+  const block = allocResidentBlock(n, 0);
+  if (!block) return null;
+  residentBlocks.register(block.view, block.release);
+  return block.view;
 }
 
 /**
