@@ -6,9 +6,13 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as tg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { heapOf, residentAddress, setWasmEnabled, wasmRuntime } from '../../src/tensor/backend/wasm/runtime.js';
+import { setNumThreads, workerJobCount } from '../../src/tensor/backend/wasm/threads.js';
 
 beforeAll(() => setWasmEnabled(true));
-afterEach(() => setWasmEnabled(true));
+afterEach(() => {
+  setWasmEnabled(true);
+  setNumThreads(1);
+});
 
 const rt = () => wasmRuntime()!;
 const resident = (t: Tensor) => residentAddress(rt(), t.storage.data) !== null;
@@ -134,5 +138,30 @@ describe('lifetimes', () => {
     const free0 = heap.freeBytes();
     for (let i = 0; i < 200; i++) step();
     expect(heap.freeBytes()).toBe(free0);
+  });
+});
+
+describe('threads', () => {
+  test('large resident elementwise jobs split over 2 and 3 threads with the same bits', () => {
+    tg.manualSeed(31);
+    const [a, b, row, col] = tg.scope(() => [tg.randn([600, 512]), tg.randn([600, 512]), tg.randn([512]), tg.randn([600, 1])].map((t) => tg.keep(t.mul(1))));
+    const ops: [string, () => Tensor][] = [
+      ['exp', () => a!.exp()],
+      ['add', () => a!.add(b!)],
+      ['mul by a row', () => a!.mul(row!)],
+      ['sub a column', () => col!.sub(a!)],
+      ['relu backward', () => {
+        const x = a!.detach().requiresGrad_();
+        x.relu().backward(b!);
+        return x.grad!;
+      }],
+    ];
+    const one = ops.map(([, f]) => tg.scope(() => bits(f())));
+    for (const threads of [2, 3]) {
+      setNumThreads(threads);
+      const before = workerJobCount();
+      ops.forEach(([name, f], i) => expect(tg.scope(() => bits(f())), name).toEqual(one[i]));
+      expect(workerJobCount() - before).toBeGreaterThanOrEqual(ops.length);
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
 import { WASM_BINARY, WASM_UNARY, type BinaryPattern, type WasmBinaryOp, type WasmUnaryOp } from './elementwise-kernels.js';
 import { scopedF32 } from './resident-storage.js';
 import { arenaOf, residentAddress, type WasmRuntime } from './runtime.js';
+import { getNumThreads, runParallel, threadsFor, type Job } from './threads.js';
 
 /** Elements per chunk (64 KiB of float32). */
 const CHUNK = 16384;
@@ -24,6 +25,34 @@ const isBinary = (op: BinaryOp): op is WasmBinaryOp => (WASM_BINARY as readonly 
 
 function f32Data(x: View): Float32Array {
   return x.storage.data as Float32Array;
+}
+
+/**
+ * Per-thread elements below which a resident elementwise job stays on the calling thread (waking
+ * a worker costs tens of microseconds; a SIMD pass over 128K floats takes about as long).
+ * @example
+ * tg.setNumThreads(2);
+ * tg.scope(() => big.relu()); // 1M resident floats: two halves
+ */
+export const ELEMENTWISE_MIN_PER_THREAD = 1 << 17;
+
+/**
+ * Run kernel `fn` over `total` units (elements, or rows) of resident operands, split into bands
+ * over the thread pool when the job is large enough; `args(start, count)` builds a band's i32
+ * arguments. Bands start at multiples of `align` units, so whole-vector writes never cross into
+ * a neighbour's band.
+ */
+function runSplit(rt: WasmRuntime, fn: string, total: number, elementsPerUnit: number, align: number, args: (start: number, count: number) => number[]): void {
+  const want = Math.min(getNumThreads(), Math.floor((total * elementsPerUnit) / ELEMENTWISE_MIN_PER_THREAD));
+  const threads = want > 1 ? Math.min(want, threadsFor(rt)) : 1;
+  if (threads <= 1) {
+    rt.kernels[fn]!(...args(0, total));
+    return;
+  }
+  const band = Math.ceil(total / threads / align) * align;
+  const jobs: Job[] = [];
+  for (let start = 0; start < total; start += band) jobs.push({ fn, args: args(start, Math.min(band, total - start)) });
+  runParallel(rt, jobs);
 }
 
 /** Byte address of element `x.offset` when x's storage lives in the wasm memory, else null. */
@@ -58,7 +87,7 @@ export function unaryF32(rt: WasmRuntime, op: UnaryOp, x: View, force = false): 
   const outAt = residentAddress(rt, out);
   const kernel = rt.kernels[`un_${op}`]!;
   if (xAt !== null && outAt !== null) {
-    kernel(xAt, outAt, n);
+    runSplit(rt, `un_${op}`, n, 1, 4, (i, c) => [xAt + i * 4, outAt + i * 4, c]);
     return out;
   }
   const len = Math.min(n, CHUNK);
@@ -91,7 +120,10 @@ export function thresholdBackwardF32(rt: WasmRuntime, g: View, x: View, threshol
   const outAt = residentAddress(rt, out);
   const kernel = rt.kernels['threshold_bwd']!;
   if (gAt !== null && xAt !== null && outAt !== null) {
-    kernel(gAt, xAt, outAt, n, threshold);
+    // Workers take i32 arguments: an integer threshold (relu's 0) converts exactly.
+    if (Number.isInteger(threshold) && Math.abs(threshold) < 2 ** 31) {
+      runSplit(rt, 'threshold_bwd', n, 1, 4, (i, c) => [gAt + i * 4, xAt + i * 4, outAt + i * 4, c, threshold]);
+    } else kernel(gAt, xAt, outAt, n, threshold);
     return out;
   }
   const len = Math.min(n, CHUNK);
@@ -176,12 +208,13 @@ export function binaryF32(rt: WasmRuntime, op: BinaryOp, a: View, b: View, force
   const out = scopedF32(n, 16);
   const outAt = residentAddress(rt, out);
   const [fullAt, otherAt] = [residentAt(rt, full), residentAt(rt, other)];
-  const kernel = rt.kernels[`bin_${op}_${plan.pattern}${plan.swap && plan.pattern !== 'vv' ? '_swap' : ''}`]!;
+  const name = `bin_${op}_${plan.pattern}${plan.swap && plan.pattern !== 'vv' ? '_swap' : ''}`;
+  const kernel = rt.kernels[name]!;
   if (plan.pattern === 'vv' || plan.pattern === 'vs') {
     const vv = plan.pattern === 'vv';
     const scalar = otherData[other.offset]!;
     if (fullAt !== null && outAt !== null && (!vv || otherAt !== null)) {
-      if (vv) kernel(fullAt, otherAt!, outAt, n);
+      if (vv) runSplit(rt, name, n, 1, 4, (i, c) => [fullAt + i * 4, otherAt! + i * 4, outAt + i * 4, c]);
       else kernel(fullAt, scalar, outAt, n);
       return out;
     }
@@ -202,8 +235,19 @@ export function binaryF32(rt: WasmRuntime, op: BinaryOp, a: View, b: View, force
   }
   const { rows, len } = plan;
   const row = plan.pattern === 'row';
-  if (fullAt !== null && outAt !== null && otherAt !== null) {
-    kernel(fullAt, otherAt, outAt, rows, len);
+  if (fullAt !== null && outAt !== null) {
+    // The broadcast vector is small: copied in when it is not resident itself.
+    let vecAt = otherAt;
+    if (vecAt === null) {
+      const count = row ? len : rows;
+      vecAt = arena.alloc(count * 4);
+      arena.f32.set(otherData.subarray(other.offset, other.offset + count), vecAt / 4);
+    }
+    const v = vecAt;
+    // NOTE: rows overrun their end by up to 3 floats; bands run concurrently, so split only when
+    // rows are whole vectors.
+    if (len % 4 === 0) runSplit(rt, name, rows, len, 1, (r, cr) => [fullAt + r * len * 4, row ? v : v + r * 4, outAt + r * len * 4, cr, len]);
+    else kernel(fullAt, v, outAt, rows, len);
     return out;
   }
   const rowsPer = Math.max(1, Math.floor(CHUNK / len));
