@@ -38,7 +38,7 @@ export interface CoreBenchRow {
   readonly group: string;
   /** The case within the group, e.g. `n=512` or `batch=64`. */
   readonly case: string;
-  /** `tensorgrad`, `tensorgrad 2T`, `tfjs-cpu`, `tfjs-wasm`. */
+  /** `tensorgrad`, `tensorgrad 2T`, `tensorgrad scope`, `tensorgrad scope 2T`, `tfjs-cpu`, `tfjs-wasm`. */
   readonly impl: string;
   /** Median wall-clock time per call in milliseconds. */
   readonly medianMs: number;
@@ -91,8 +91,14 @@ interface Case {
   readonly flop?: number;
   /** Rough cost of one call in ms on tensorgrad, to pick iteration counts. */
   readonly costMs: number;
-  /** Build tensorgrad's call (setup outside the timed function). */
-  tg(): () => void;
+  /**
+   * Build tensorgrad's call (setup outside the timed function). `scoped`: the inputs are results
+   * kept from a `tg.scope()` and each call runs inside one, so tensors live in wasm memory (the
+   * discipline tfjs's own `dispose()`/`tidy` imposes); else plain PyTorch-style code.
+   */
+  tg(scoped: boolean): () => void;
+  /** Whether the scoped variant differs from the plain one (false for raw kernels). */
+  readonly scopable?: boolean;
   /** Build tfjs's call on the current backend (inside an engine scope), or null to skip (too slow on tfjs-cpu). */
   tf(backend: 'cpu' | 'wasm'): (() => void) | null;
   /** Whether a 2-thread tensorgrad variant is meaningful. */
@@ -104,13 +110,18 @@ const randn = (shape: number[]) => {
   return tg.randn(shape);
 };
 const tfOf = (t: Tensor) => tf.tensor(t.dataSync() as Float32Array, [...t.shape]);
+/** An input for scoped calls: a kernel result kept from a scope, so it lives in wasm memory. */
+const residentCopy = (t: Tensor) => tg.scope(() => tg.keep(t.mul(1)));
+/** Run `f` as the variant asks: inside `tg.scope()` or not. */
+const maybeScoped = (scoped: boolean, f: () => void): (() => void) => (scoped ? () => tg.scope(f) : f);
 
 function matmulCase(n: number): Case {
   return {
-    group: 'matmul', case: `n=${n}`, flop: 2 * n ** 3, costMs: (2 * n ** 3) / 20e6, threaded: true,
-    tg() {
-      const [a, b] = [randn([n, n]), randn([n, n]).add(1)];
-      return () => void a.matmul(b);
+    group: 'matmul', case: `n=${n}`, flop: 2 * n ** 3, costMs: (2 * n ** 3) / 20e6, threaded: true, scopable: true,
+    tg(scoped) {
+      let [a, b] = [randn([n, n]), randn([n, n]).add(1)];
+      if (scoped) [a, b] = [residentCopy(a), residentCopy(b)];
+      return maybeScoped(scoped, () => void a.matmul(b));
     },
     tf(backend) {
       if (backend === 'cpu' && n > 512) return null;
@@ -123,10 +134,11 @@ function matmulCase(n: number): Case {
 function mapCase(name: string, shape: number[], f: (x: Tensor, y: Tensor) => Tensor, g: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, other: number[] = shape): Case {
   const n = shape.reduce((a, b) => a * b, 1);
   return {
-    group: name, case: `[${shape.join(',')}]${other !== shape ? ` & [${other.join(',')}]` : ''}`, costMs: n / 5e5,
-    tg() {
-      const [x, y] = [randn(shape), randn(other)];
-      return () => void f(x, y);
+    group: name, case: `[${shape.join(',')}]${other !== shape ? ` & [${other.join(',')}]` : ''}`, costMs: n / 5e5, scopable: true,
+    tg(scoped) {
+      let [x, y] = [randn(shape), randn(other)];
+      if (scoped) [x, y] = [residentCopy(x), residentCopy(y)];
+      return maybeScoped(scoped, () => void f(x, y));
     },
     tf(backend) {
       if (backend === 'cpu' && n > 2e6) return null;
@@ -145,8 +157,8 @@ function mlpCase(batch: number): Case {
   const sizes = [784, 512, 512, 10];
   const flop = 6 * batch * (784 * 512 + 512 * 512 + 512 * 10);
   return {
-    group: 'MLP step', case: `batch=${batch}`, flop, costMs: flop / 10e6, threaded: true,
-    tg() {
+    group: 'MLP step', case: `batch=${batch}`, flop, costMs: flop / 10e6, threaded: true, scopable: true,
+    tg(scoped) {
       tg.manualSeed(0);
       const { nn, optim } = tg;
       const model = new nn.Sequential(
@@ -157,11 +169,11 @@ function mlpCase(batch: number): Case {
       const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
       const x = tg.rand([batch, 784]);
       const y = tg.randint(0, 10, [batch]);
-      return () => {
+      return maybeScoped(scoped, () => {
         opt.zeroGrad();
         nn.functional.crossEntropy(model.call(x), y).backward();
         opt.step();
-      };
+      });
     },
     tf(backend) {
       if (backend === 'cpu' && batch > 64) return null;
@@ -228,14 +240,14 @@ interface Impl {
 }
 
 function implsOf(c: Case, threads: readonly number[]): Impl[] {
-  const ours = (c.threaded ? threads : [1]).map((t): Impl => ({
-    name: t === 1 ? 'tensorgrad' : `tensorgrad ${t}T`,
+  const ours = (c.scopable ? [false, true] : [false]).flatMap((scoped) => (c.threaded ? threads : [1]).map((t): Impl => ({
+    name: `tensorgrad${scoped ? ' scope' : ''}${t === 1 ? '' : ` ${t}T`}`,
     setup: async () => {
       setNumThreads(t);
-      return c.tg();
+      return c.tg(scoped);
     },
     teardown: () => setNumThreads(1),
-  }));
+  })));
   const theirs = (['cpu', 'wasm'] as const).map((backend): Impl => ({
     name: `tfjs-${backend}`,
     setup: async () => {
