@@ -134,7 +134,7 @@ function matmulCase(n: number): Case {
 function mapCase(name: string, shape: number[], f: (x: Tensor, y: Tensor) => Tensor, g: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, other: number[] = shape): Case {
   const n = shape.reduce((a, b) => a * b, 1);
   return {
-    group: name, case: `[${shape.join(',')}]${other !== shape ? ` & [${other.join(',')}]` : ''}`, costMs: n / 5e5, scopable: true,
+    group: name, case: `[${shape.join(',')}]${other !== shape ? ` & [${other.join(',')}]` : ''}`, costMs: n / 5e5, scopable: true, threaded: true,
     tg(scoped) {
       let [x, y] = [randn(shape), randn(other)];
       if (scoped) [x, y] = [residentCopy(x), residentCopy(y)];

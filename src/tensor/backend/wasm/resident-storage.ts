@@ -15,6 +15,24 @@ import { allocResidentBlock, inScopeAllocationsEnabled, type ResidentBlock } fro
 // held value is the release function, which does not reference the array.
 const registry = new FinalizationRegistry<() => void>((release) => release());
 
+let suppressed = 0;
+
+/**
+ * Run `fn` with results in ordinary arrays even inside a scope: for callers that keep a kernel's
+ * array without a tensor owning its storage (the gpu device's host fallbacks keep host arrays),
+ * where only the garbage collector could give the block back.
+ * @example
+ * const view = withoutResidentResults(() => cpuBackend.unary('exp', x, 'float32'));
+ */
+export function withoutResidentResults<T>(fn: () => T): T {
+  suppressed++;
+  try {
+    return fn();
+  } finally {
+    suppressed--;
+  }
+}
+
 /** Arrays made by {@link scopedF32} that no storage has wrapped yet. */
 const pending = new WeakMap<Float32Array, ResidentBlock>();
 
@@ -34,7 +52,7 @@ export const RESIDENT_MIN = 1024;
  * residentAddress(rt, out); // its address, or null for an ordinary array
  */
 export function scopedF32(n: number, slackBytes = 0): Float32Array {
-  if (n >= RESIDENT_MIN && inScopeAllocationsEnabled()) {
+  if (n >= RESIDENT_MIN && suppressed === 0 && inScopeAllocationsEnabled()) {
     // NOTE: not zero-filled: every caller writes all n elements.
     const block = allocResidentBlock(n, slackBytes, false);
     if (block) {
