@@ -153,6 +153,33 @@ test('training: loss falls and the live buffer count stays flat under tg.scope()
   assert(new Set(counts.slice(1, -1)).size === 1, `live buffers ${counts.join(',')}`);
 });
 
+test('optim.SGD (Nesterov) and optim.Adam (AMSGrad) update gpu parameters with fused kernels, no readback', async () => {
+  const run = async (d: tg.Device, f: 'float32' | 'float64', make: (ps: Tensor[]) => { zeroGrad(): void; step(): void }) => {
+    const w = t([5, 3], d, f).requiresGrad_();
+    const b = t([3], d, f, 0.5).requiresGrad_();
+    const x = t([4, 5], d, f, 2);
+    const opt = make([w, b]);
+    let readbacks = 0;
+    for (let k = 0; k < 3; k++) {
+      opt.zeroGrad();
+      x.matmul(w).add(b).tanh().square().sum().backward();
+      if (d === 'gpu') await tg.gpu.synchronize();
+      const before = d === 'gpu' ? tg.gpu.stats().readbacks : 0;
+      opt.step();
+      if (d === 'gpu') await tg.gpu.synchronize();
+      readbacks += d === 'gpu' ? tg.gpu.stats().readbacks - before : 0;
+    }
+    return { values: [...(await vals(w)), ...(await vals(b))], readbacks };
+  };
+  const makers = [(ps: Tensor[]) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }), (ps: Tensor[]) => new tg.optim.Adam(ps, { lr: 0.05, amsgrad: true })];
+  for (const make of makers) {
+    const got = await run('gpu', 'float32', make);
+    const want = await run('cpu', 'float64', make);
+    assert(got.readbacks === 0, `${got.readbacks} readbacks during step()`);
+    got.values.forEach((g, i) => assert(Math.abs(g - want.values[i]!) <= 1e-6 + 1e-5 * Math.abs(want.values[i]!), `element ${i}: ${g} != ${want.values[i]}`));
+  }
+});
+
 test('every kernel ran as the chosen backend', async () => {
   await tg.gpu.synchronize();
   const classes = Object.keys(tg.gpu.stats().kernelClasses);

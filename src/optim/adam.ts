@@ -2,6 +2,7 @@
 import { adamStepF32 } from '../tensor/backend/wasm/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkEps, checkLr, checkNonNegative } from './check.js';
+import { adamStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -145,6 +146,7 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: AdamState | undefined, o: ParamGroup<AdamOptions>): AdamState {
+    if (onDevice(p, grad)) return adamStepOnDevice(p, grad, s, o);
     return adamStep(p, grad, s, o);
   }
 }

@@ -1,6 +1,7 @@
 /** AdamW: Adam with decoupled weight decay (torch.optim.AdamW). */
 import type { Tensor } from '../tensor/tensor.js';
 import { ADAM_DEFAULTS, adamStep, checkAdamOptions, type AdamOptions, type AdamState } from './adam.js';
+import { adamStepOnDevice, onDevice } from './device-step.js';
 import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 /** AdamW's options: Adam's, with weight decay 1e-2 by default and always decoupled. */
@@ -30,6 +31,7 @@ export class AdamW extends Optimizer<AdamWOptions, AdamWState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: AdamWState | undefined, o: ParamGroup<AdamWOptions>): AdamWState {
+    if (onDevice(p, grad)) return adamStepOnDevice(p, grad, s, { ...o, decoupledWeightDecay: true });
     return adamStep(p, grad, s, { ...o, decoupledWeightDecay: true });
   }
 }

@@ -2,6 +2,7 @@
 import { sgdStepF32 } from '../tensor/backend/wasm/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative } from './check.js';
+import { onDevice, sgdStepOnDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -83,6 +84,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: SGDState | undefined, o: ParamGroup<SGDOptions>): SGDState {
+    if (onDevice(p, grad)) return sgdStepOnDevice(p, grad, s, o);
     const state = s ?? { momentumBuffer: null };
     const g = readFloats(grad);
     // float32: the fused SIMD kernel (float32 arithmetic, as PyTorch's float32 SGD); float64 keeps

@@ -1,12 +1,32 @@
 /**
  * Compare an op on a device with a float64 CPU reference computed from the same float32
  * inputs (notes §9: float32-aware tolerances, never bit-for-bit against another backend).
+ * Every value is read with `await t.data()`, so the checks run on WebGPU too, whose readback
+ * is asynchronous only.
  */
 import { expect } from 'vitest';
 import * as tg from '../../src/index.js';
-import type { Tensor } from '../../src/index.js';
+import type { GpuBackendKind, GpuInitOptions, Tensor } from '../../src/index.js';
 import { closeMismatch } from '../helpers/close.js';
 import type { DeviceCase } from './devices.js';
+
+/**
+ * Start the gpu device: a backend name puts every tensor on the device (hostThreshold 0), so even
+ * tiny test tensors run as kernels.
+ */
+export async function useGpu(o: GpuBackendKind | GpuInitOptions): Promise<void> {
+  await tg.gpu.init(typeof o === 'string' ? { backend: o, hostThreshold: 0 } : o);
+}
+
+/** A CPU copy of `t` (any device), read asynchronously. */
+export async function toHost(t: Tensor): Promise<Tensor> {
+  return tg.tensor(await t.data(), { shape: t.shape, dtype: t.dtype });
+}
+
+/** The value of a one-element tensor on any device (`item()` is synchronous; WebGPU is not). */
+export async function itemOf(t: Tensor): Promise<number> {
+  return Number((await t.data())[0]);
+}
 
 export interface Tol {
   atol?: number;
@@ -45,13 +65,13 @@ const asList = (r: Tensor | readonly Tensor[]): Tensor[] => (Array.isArray(r) ? 
  * Run `fn` on `dev` (float32) and on the CPU in float64; outputs must agree within `tol`.
  * With `grad`, also compare the input gradients of `Σ out · w` for a fixed random `w`.
  */
-export function checkOnDevice(
+export async function checkOnDevice(
   dev: DeviceCase,
   specs: readonly InputSpec[],
   fn: (...xs: Tensor[]) => Tensor | readonly Tensor[],
   tol: Tol = {},
   opts: { grad?: boolean } = {},
-): void {
+): Promise<void> {
   const grad = opts.grad ?? false;
   const floatIn = (s: InputSpec) => (s.dtype ?? 'float32') === 'float32';
   const run = (device: tg.Device, float64: boolean) => {
@@ -74,14 +94,14 @@ export function checkOnDevice(
   const got = run(dev.device, false);
   const want = run('cpu', true);
   const t = dev.float32Kernels ? { atol: 1e-5, rtol: 1e-4, ...tol } : { atol: 1e-5, rtol: 1e-4 };
-  const cmp = (a: Tensor, b: Tensor, what: string) => {
+  const cmp = async (a: Tensor, b: Tensor, what: string) => {
     expect(a.device, what).toBe(dev.device);
-    const m = closeMismatch(a.to('cpu').to('float64'), b.to('float64'), t);
+    const m = closeMismatch((await toHost(a)).to('float64'), b.to('float64'), t);
     expect(m, what).toBeNull();
   };
-  got.outs.forEach((o, i) => {
+  for (const [i, o] of got.outs.entries()) {
     expect(o.dtype === want.outs[i]!.dtype || (o.dtype === 'float32' && want.outs[i]!.dtype === 'float64'), `output ${i} dtype`).toBe(true);
-    cmp(o, want.outs[i]!, `output ${i}`);
-  });
-  got.grads.forEach((g, i) => cmp(g, want.grads[i]!, `grad ${i}`));
+    await cmp(o, want.outs[i]!, `output ${i}`);
+  }
+  for (const [i, g] of got.grads.entries()) await cmp(g, want.grads[i]!, `grad ${i}`);
 }

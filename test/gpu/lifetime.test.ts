@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { useGpu } from './devices.js';
+import { useGpu } from './check.js';
 
 const live = () => tg.gpu.memory().buffers;
 

@@ -13,101 +13,108 @@ const UNARY = ['neg', 'abs', 'sign', 'exp', 'expm1', 'sin', 'cos', 'tanh', 'sigm
 const POSITIVE = ['log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal'] as const;
 
 describeEachDevice('elementwise', (dev) => {
-  it('unary ops', () => {
-    for (const op of UNARY) checkOnDevice(dev, [{ shape: [3, 5] }], (x) => x[op]());
-    for (const op of POSITIVE) checkOnDevice(dev, [{ shape: [3, 5], lo: 0.05, hi: 3 }], (x) => x[op]());
+  it('unary ops', async () => {
+    for (const op of UNARY) await checkOnDevice(dev, [{ shape: [3, 5] }], (x) => x[op]());
+    for (const op of POSITIVE) await checkOnDevice(dev, [{ shape: [3, 5], lo: 0.05, hi: 3 }], (x) => x[op]());
     // expm1 / log1p / tanh near 0, where the naive formulas cancel.
-    checkOnDevice(dev, [{ shape: [7], lo: -1e-3, hi: 1e-3 }], (x) => [x.expm1(), x.log1p(), x.tanh()], { atol: 1e-10, rtol: 1e-5 });
+    await checkOnDevice(dev, [{ shape: [7], lo: -1e-3, hi: 1e-3 }], (x) => [x.expm1(), x.log1p(), x.tanh()], { atol: 1e-10, rtol: 1e-5 });
   });
 
-  it('binary ops with broadcasting and strided operands', () => {
+  it('binary ops with broadcasting and strided operands', async () => {
     for (const op of ['add', 'sub', 'mul', 'maximum', 'minimum', 'atan2'] as const) {
-      checkOnDevice(dev, [{ shape: [2, 3, 4] }, { shape: [3, 1] }], (a, b) => a[op](b));
+      await checkOnDevice(dev, [{ shape: [2, 3, 4] }, { shape: [3, 1] }], (a, b) => a[op](b));
     }
-    checkOnDevice(dev, [{ shape: [4, 3] }, { shape: [3, 4], lo: 0.5, hi: 2 }], (a, b) => a.div(b.t()));
-    checkOnDevice(dev, [{ shape: [5, 6], lo: 0.1, hi: 2 }, { shape: [6] }], (a, b) => a.pow(b).add(a.slice(1, 0, 6, 2).sum()));
-    checkOnDevice(dev, [{ shape: [4, 6] }], (a) => a.pow(2).sub(a.pow(3)).add(a.pow(-1).abs().clamp(0, 5)));
-    checkOnDevice(dev, [{ shape: [2, 3, 4] }, { shape: [4, 2] }], (a, b) => a.permute(2, 0, 1).mul(b.unsqueeze(2)).narrow(0, 1, 2));
+    await checkOnDevice(dev, [{ shape: [4, 3] }, { shape: [3, 4], lo: 0.5, hi: 2 }], (a, b) => a.div(b.t()));
+    await checkOnDevice(dev, [{ shape: [5, 6], lo: 0.1, hi: 2 }, { shape: [6] }], (a, b) => a.pow(b).add(a.slice(1, 0, 6, 2).sum()));
+    await checkOnDevice(dev, [{ shape: [4, 6] }], (a) => a.pow(2).sub(a.pow(3)).add(a.pow(-1).abs().clamp(0, 5)));
+    await checkOnDevice(dev, [{ shape: [2, 3, 4] }, { shape: [4, 2] }], (a, b) => a.permute(2, 0, 1).mul(b.unsqueeze(2)).narrow(0, 1, 2));
   });
 
-  it('comparisons, logical ops, where and maskedFill', () => {
-    checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [4] }], (a, b) => [a.lt(b), a.le(b), a.gt(b), a.ge(b), a.eq(a), a.ne(b), a.gt(0).logicalAnd(b.lt(0)), a.gt(0).logicalOr(b.lt(0)), a.gt(0).logicalNot()]);
-    checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [3, 1] }], (a, b) => tg.where(a.gt(b), a, b.mul(2)), {}, { grad: true });
-    checkOnDevice(dev, [{ shape: [3, 4] }], (a) => a.maskedFill(a.lt(0), -1));
+  it('comparisons, logical ops, where and maskedFill', async () => {
+    await checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [4] }], (a, b) => [a.lt(b), a.le(b), a.gt(b), a.ge(b), a.eq(a), a.ne(b), a.gt(0).logicalAnd(b.lt(0)), a.gt(0).logicalOr(b.lt(0)), a.gt(0).logicalNot()]);
+    await checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [3, 1] }], (a, b) => tg.where(a.gt(b), a, b.mul(2)), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [3, 4] }], (a) => a.maskedFill(a.lt(0), -1));
   });
 
-  it('isfinite, isinf and isnan', () => {
+  it('isfinite, isinf and isnan', async () => {
     const x = tg.tensor([1, Infinity, -Infinity, 0, -2], { device: dev.device });
-    expect(x.isfinite().toArray()).toEqual([true, false, false, true, true]);
-    expect(x.isinf().toArray()).toEqual([false, true, true, false, false]);
-    expect(x.isnan().toArray()).toEqual([false, false, false, false, false]);
+    expect(await x.isfinite().array()).toEqual([true, false, false, true, true]);
+    expect(await x.isinf().array()).toEqual([false, true, true, false, false]);
+    expect(await x.isnan().array()).toEqual([false, false, false, false, false]);
   });
 
-  it('casts between float32, int32, bool and float64', () => {
-    checkOnDevice(dev, [{ shape: [2, 5], lo: -5, hi: 5 }], (a) => [a.int(), a.bool(), a.int().float().add(1), a.double().mul(3).float()]);
-    checkOnDevice(dev, [{ shape: [6], dtype: 'int32', lo: -50, hi: 50 }], (a) => [a.add(a), a.mul(3), a.neg(), a.float().div(7)]);
+  it('casts between float32, int32, bool and float64', async () => {
+    await checkOnDevice(dev, [{ shape: [2, 5], lo: -5, hi: 5 }], (a) => [a.int(), a.bool(), a.int().float().add(1)]);
+    // float64 lives on the host (gpu.js is float32 only): a cast to it reads the device buffer back,
+    // which WebGPU cannot do synchronously.
+    if (dev.syncReadback) await checkOnDevice(dev, [{ shape: [2, 5], lo: -5, hi: 5 }], (a) => a.double().mul(3).float());
+    else expect(() => tg.ones([3], { device: 'gpu' }).double()).toThrow(/await t\.data\(\)/);
+    await checkOnDevice(dev, [{ shape: [6], dtype: 'int32', lo: -50, hi: 50 }], (a) => [a.add(a), a.mul(3), a.neg(), a.float().div(7)]);
   });
-});
+}, { asyncReadback: true });
 
 describeEachDevice('reductions and softmax', (dev) => {
-  it('sum, mean, prod, amax, amin over dims, keepdim, all elements', () => {
-    checkOnDevice(dev, [{ shape: [3, 4, 5] }], (x) => [x.sum(), x.sum(1), x.sum([0, 2], true), x.mean(-1), x.amax(0), x.amin([1, 2]), x.prod(1)], {}, { grad: true });
+  it('sum, mean, prod, amax, amin over dims, keepdim, all elements', async () => {
+    await checkOnDevice(dev, [{ shape: [3, 4, 5] }], (x) => [x.sum(), x.sum(1), x.sum([0, 2], true), x.mean(-1), x.amax(0), x.amin([1, 2])], {}, { grad: true });
+    // prod's backward checks for zeros where it can read synchronously; on WebGPU it always takes
+    // the zero-safe formula (product of the other elements).
+    await checkOnDevice(dev, [{ shape: [3, 4, 5] }], (x) => x.prod(1), {}, { grad: true });
   });
 
-  it('max/min with indices, argmax, all/any', () => {
-    checkOnDevice(dev, [{ shape: [4, 6] }], (x) => {
+  it('max/min with indices, argmax, all/any', async () => {
+    await checkOnDevice(dev, [{ shape: [4, 6] }], (x) => {
       const [v, i] = x.max(1);
       const [w, j] = x.min(0, true);
       return [v, i, w, j, x.argmax(), x.argmin(1), x.gt(0).all(1), x.gt(1.5).any(0)];
     });
   });
 
-  it('softmax, logSoftmax and logsumexp (values and gradients)', () => {
-    checkOnDevice(dev, [{ shape: [5, 7], lo: -4, hi: 4 }], (x) => [x.softmax(1), x.logSoftmax(-1), x.logsumexp(1), x.softmax(0)], {}, { grad: true });
+  it('softmax, logSoftmax and logsumexp (values and gradients)', async () => {
+    await checkOnDevice(dev, [{ shape: [5, 7], lo: -4, hi: 4 }], (x) => [x.softmax(1), x.logSoftmax(-1), x.logsumexp(1), x.softmax(0)], {}, { grad: true });
   });
 
-  it('variance, norms and a reduction over a transposed view', () => {
-    checkOnDevice(dev, [{ shape: [6, 5] }], (x) => [x.var(0), x.std(1), x.norm(), x.norm(1, 1), x.t().sum(1)], {}, { grad: true });
+  it('variance, norms and a reduction over a transposed view', async () => {
+    await checkOnDevice(dev, [{ shape: [6, 5] }], (x) => [x.var(0), x.std(1), x.norm(), x.norm(1, 1), x.t().sum(1)], {}, { grad: true });
   });
-});
+}, { asyncReadback: true });
 
 describeEachDevice('matmul', (dev) => {
   const tol = { atol: 1e-4, rtol: 1e-4 };
-  it('2-D, transposed operands, vectors', () => {
-    checkOnDevice(dev, [{ shape: [5, 7] }, { shape: [7, 3] }], (a, b) => a.matmul(b), tol, { grad: true });
-    checkOnDevice(dev, [{ shape: [7, 5] }, { shape: [3, 7] }], (a, b) => [a.t().matmul(b.t()), a.t().matmul(a)], tol, { grad: true });
-    checkOnDevice(dev, [{ shape: [4, 6] }, { shape: [6] }], (a, v) => [a.matmul(v), v.matmul(a.t()), v.dot(v)], tol, { grad: true });
+  it('2-D, transposed operands, vectors', async () => {
+    await checkOnDevice(dev, [{ shape: [5, 7] }, { shape: [7, 3] }], (a, b) => a.matmul(b), tol, { grad: true });
+    await checkOnDevice(dev, [{ shape: [7, 5] }, { shape: [3, 7] }], (a, b) => [a.t().matmul(b.t()), a.t().matmul(a)], tol, { grad: true });
+    await checkOnDevice(dev, [{ shape: [4, 6] }, { shape: [6] }], (a, v) => [a.matmul(v), v.matmul(a.t()), v.dot(v)], tol, { grad: true });
   });
 
-  it('batched, with broadcast batch dims', () => {
-    checkOnDevice(dev, [{ shape: [3, 4, 5] }, { shape: [3, 5, 2] }], (a, b) => a.matmul(b), tol, { grad: true });
-    checkOnDevice(dev, [{ shape: [2, 1, 4, 5] }, { shape: [3, 5, 2] }], (a, b) => a.matmul(b), tol, { grad: true });
+  it('batched, with broadcast batch dims', async () => {
+    await checkOnDevice(dev, [{ shape: [3, 4, 5] }, { shape: [3, 5, 2] }], (a, b) => a.matmul(b), tol, { grad: true });
+    await checkOnDevice(dev, [{ shape: [2, 1, 4, 5] }, { shape: [3, 5, 2] }], (a, b) => a.matmul(b), tol, { grad: true });
   });
 
-  it('a 64x96 @ 96x80 product within float32 accumulation error', () => {
+  it('a 64x96 @ 96x80 product within float32 accumulation error', async () => {
     // notes §5.1: |err| <= 1e-6 · K · max|a| · max|b| held on every float32 backend
-    checkOnDevice(dev, [{ shape: [64, 96] }, { shape: [96, 80] }], (a, b) => a.matmul(b), { atol: 1e-6 * 96 * 4, rtol: 0 });
+    await checkOnDevice(dev, [{ shape: [64, 96] }, { shape: [96, 80] }], (a, b) => a.matmul(b), { atol: 1e-6 * 96 * 4, rtol: 0 });
   });
-});
+}, { asyncReadback: true });
 
 describeEachDevice('indexing, movement and in-place writes', (dev) => {
-  it('gather, scatterAdd, indexSelect', () => {
+  it('gather, scatterAdd, indexSelect', async () => {
     const idx = (like: Tensor, shape: number[], vals: number[]) => tg.tensor(Int32Array.from(vals), { shape, device: like.device });
-    checkOnDevice(dev, [{ shape: [3, 4] }], (x) => x.gather(1, idx(x, [3, 2], [0, 3, 1, 1, 2, 0])), {}, { grad: true });
-    checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [2, 4] }], (x, s) => x.scatterAdd(0, idx(x, [2, 4], [0, 2, 2, 1, 0, 0, 1, 2]), s), {}, { grad: true });
-    checkOnDevice(dev, [{ shape: [3, 4] }], (x) => x.scatter(1, idx(x, [3, 1], [2, 0, 3]), 7.5));
-    checkOnDevice(dev, [{ shape: [5, 3] }], (x) => x.indexSelect(0, idx(x, [4], [4, 0, 0, 2])), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [3, 4] }], (x) => x.gather(1, idx(x, [3, 2], [0, 3, 1, 1, 2, 0])), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [3, 4] }, { shape: [2, 4] }], (x, s) => x.scatterAdd(0, idx(x, [2, 4], [0, 2, 2, 1, 0, 0, 1, 2]), s), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [3, 4] }], (x) => x.scatter(1, idx(x, [3, 1], [2, 0, 3]), 7.5));
+    await checkOnDevice(dev, [{ shape: [5, 3] }], (x) => x.indexSelect(0, idx(x, [4], [4, 0, 0, 2])), {}, { grad: true });
   });
 
-  it('cat, stack, contiguous copies of permuted and sliced views', () => {
-    checkOnDevice(dev, [{ shape: [2, 3] }, { shape: [4, 3] }, { shape: [1, 3] }], (a, b, c) => tg.cat([a, b, c, a], 0), {}, { grad: true });
-    checkOnDevice(dev, [{ shape: [2, 3] }], (a) => tg.cat(Array.from({ length: 11 }, () => a), 1));
-    checkOnDevice(dev, [{ shape: [2, 3] }, { shape: [2, 3] }], (a, b) => tg.stack([a, b], 1), {}, { grad: true });
-    checkOnDevice(dev, [{ shape: [3, 4, 5] }], (x) => [x.permute(2, 0, 1).contiguous(), x.slice(2, 1, 5, 2).reshape(-1), x.select(1, 2).flatten()], {}, { grad: true });
+  it('cat, stack, contiguous copies of permuted and sliced views', async () => {
+    await checkOnDevice(dev, [{ shape: [2, 3] }, { shape: [4, 3] }, { shape: [1, 3] }], (a, b, c) => tg.cat([a, b, c, a], 0), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [2, 3] }], (a) => tg.cat(Array.from({ length: 11 }, () => a), 1));
+    await checkOnDevice(dev, [{ shape: [2, 3] }, { shape: [2, 3] }], (a, b) => tg.stack([a, b], 1), {}, { grad: true });
+    await checkOnDevice(dev, [{ shape: [3, 4, 5] }], (x) => [x.permute(2, 0, 1).contiguous(), x.slice(2, 1, 5, 2).reshape(-1), x.select(1, 2).flatten()], {}, { grad: true });
   });
 
-  it('in-place writes into whole tensors and into strided views', () => {
-    checkOnDevice(dev, [{ shape: [4, 5] }, { shape: [5] }], (a, b) => {
+  it('in-place writes into whole tensors and into strided views', async () => {
+    await checkOnDevice(dev, [{ shape: [4, 5] }, { shape: [5] }], (a, b) => {
       const x = a.clone();
       tg.noGrad(() => {
         x.add_(b);
@@ -119,24 +126,29 @@ describeEachDevice('indexing, movement and in-place writes', (dev) => {
     });
     const z = tg.zeros([2, 3], { device: dev.device });
     z.fill_(2).mul_(z);
-    expect(z.toArray()).toEqual([[4, 4, 4], [4, 4, 4]]);
+    expect(await z.array()).toEqual([[4, 4, 4], [4, 4, 4]]);
   });
 
   it('reads back with data(), array(), item() and moves between devices', async () => {
     const x = tg.tensor([[1, 2], [3, 4]], { device: dev.device });
     expect(Array.from(await x.data())).toEqual([1, 2, 3, 4]);
     expect(await x.t().array()).toEqual([[1, 3], [2, 4]]);
-    expect(x.sum().item()).toBe(10);
     const y = tg.tensor([5, 6]).to(dev.device);
     expect(y.device).toBe(dev.device);
+    if (!dev.syncReadback) {
+      // WebGPU: every synchronous read names the async call that works.
+      for (const read of [() => x.sum().item(), () => x.toArray(), () => y.cpu(), () => x.toString()]) expect(read).toThrow(/await t\.data\(\)/);
+      return;
+    }
+    expect(x.sum().item()).toBe(10);
     expect(y.cpu().device).toBe('cpu');
     expect(x.toString()).toBe(`tensor([[1., 2.],\n        [3., 4.]]${dev.device === 'gpu' ? ", device='gpu'" : ''})`);
   });
-});
+}, { asyncReadback: true });
 
 describeEachDevice('autograd through a composite function', (dev) => {
-  it('gradients of a small network agree with float64', () => {
-    checkOnDevice(dev, [{ shape: [8, 5] }, { shape: [5, 6] }, { shape: [6] }, { shape: [6, 3] }], (x, w1, b1, w2) => {
+  it('gradients of a small network agree with float64', async () => {
+    await checkOnDevice(dev, [{ shape: [8, 5] }, { shape: [5, 6] }, { shape: [6] }, { shape: [6, 3] }], (x, w1, b1, w2) => {
       const h = x.matmul(w1).add(b1).tanh();
       const logits = h.matmul(w2);
       const target = tg.tensor(Int32Array.from([0, 2, 1, 1, 0, 2, 2, 0]), { device: x.device });
@@ -145,10 +157,10 @@ describeEachDevice('autograd through a composite function', (dev) => {
     }, { atol: 1e-4, rtol: 1e-4 }, { grad: true });
   });
 
-  it('leaves accumulate gradients across backward calls', () => {
+  it('leaves accumulate gradients across backward calls', async () => {
     const w = tg.tensor([1, 2, 3], { device: dev.device, requiresGrad: true });
     w.mul(w).sum().backward();
     w.mul(3).sum().backward();
-    expect((w.grad as Tensor).toArray()).toEqual([5, 7, 9]);
+    expect(await (w.grad as Tensor).array()).toEqual([5, 7, 9]);
   });
-});
+}, { asyncReadback: true });

@@ -52,9 +52,9 @@ export const mean = defineOp<ReduceAttrs>({
 });
 
 /**
- * prod over `axes`. Without zeros the gradient is g·out/x; with zeros it is the product of the
- * other elements (PyTorch's prod_backward), computed exactly and differentiably by replacing
- * each position with 1 in turn.
+ * prod over `axes`. Without zeros the gradient is g·out/x; with zeros (or where the values
+ * cannot be checked synchronously) it is the product of the other elements (PyTorch's
+ * prod_backward), computed exactly and differentiably by replacing each position with 1 in turn.
  */
 export const prod = defineOp<ReduceAttrs>({
   name: 'prod',
@@ -62,7 +62,9 @@ export const prod = defineOp<ReduceAttrs>({
   backward: ({ inputs: [x], output: out, attrs }, grad) => {
     const { axes, inShape } = attrs;
     const g = grad.reshape(keptShape(attrs));
-    if (!x!.eq(0).any().item()) return [g.mul(out.reshape(keptShape(attrs))).div(x!)];
+    // NOTE: where values cannot be read back synchronously (WebGPU), take the zero-safe path.
+    const canCheck = backendOf(x!).canReadSync?.(x!) ?? true;
+    if (canCheck && !x!.eq(0).any().item()) return [g.mul(out.reshape(keptShape(attrs))).div(x!)];
     const keep = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
     const perm = [...keep, ...axes];
     const n = axes.reduce((s, d) => s * inShape[d]!, 1);

@@ -4,6 +4,7 @@
  * tensors (small ones, float64) run on the CPU kernels; an op mixing the two uploads the host
  * operands for that launch. Shapes, broadcasting and dtypes were settled by the Tensor layer.
  */
+import { withoutResidentResults } from '../wasm/resident-storage.js';
 import { allocArray, type DType, type TypedArray } from '../../dtype.js';
 import { contiguousStrides, numel } from '../../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
@@ -24,9 +25,14 @@ export interface GpuBackend extends Backend {
   readAsync(x: View): Promise<TypedArray>;
   /** Whether `read` can run synchronously for this view. */
   canReadSync(x: View): boolean;
+  /** The layout a kernel reads `x` through: its view of its storage's whole buffer. */
+  argLayout(x: View): K.ArgLayout;
+  /**
+   * Launch `spec` on the buffers of `xs` (host-resident ones are uploaded for this launch) and
+   * then the number arguments: fused kernels built outside this file (optimizer updates).
+   */
+  launchKernel(spec: K.KernelSpec, xs: readonly View[], numbers?: readonly number[]): Handle;
 }
-
-const MAX_CAT_INPUTS = 8;
 
 function toDtype(f: Float32Array, dtype: DType): TypedArray {
   if (dtype === 'float32') return f;
@@ -64,7 +70,7 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
   const upload = (data: TypedArray): Handle => rt.upload(data instanceof Float32Array ? data : Float32Array.from(data));
 
   /** Device arguments for one launch; host operands are uploaded and freed after it. */
-  const launch = (spec: K.KernelSpec, xs: readonly View[]): Handle => {
+  const launch = (spec: K.KernelSpec, xs: readonly View[], numbers: readonly number[] = []): Handle => {
     const temps: Handle[] = [];
     const handles = xs.map((x) => {
       const s = storageOf(x);
@@ -74,7 +80,7 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return h;
     });
     const k = rt.kernel(spec.key, spec.length, spec.source);
-    const out = rt.run(k, handles);
+    const out = rt.run(k, [...handles, ...numbers]);
     for (const t of temps) rt.free(t);
     return out;
   };
@@ -92,7 +98,9 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
     const data = toDtype(rt.readSync(s.handle!), s.dtype);
     return { storage: { data, device: 'cpu', version: 0 }, shape: x.shape, strides: x.strides, offset: x.offset, dtype: x.dtype };
   };
-  const onCpu = (xs: readonly View[], f: (cpuXs: View[]) => View): View => fromCpuView(f(xs.map(cpuView)));
+  // NOTE: host results stay ordinary arrays even inside tg.scope(): gpu storage keeps the array
+  // itself, so no tensor would own (and free) a block of wasm memory.
+  const onCpu = (xs: readonly View[], f: (cpuXs: View[]) => View): View => fromCpuView(withoutResidentResults(() => f(xs.map(cpuView))));
 
   const checkSize = (shape: readonly number[]): void => {
     const n = numel(shape);
@@ -148,6 +156,8 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
     },
 
     canReadSync: (x) => rt.sync || storageOf(x).onHost,
+    argLayout: (x) => layout(x, storageOf(x)),
+    launchKernel: launch,
 
     contiguous(x) {
       if (onHost([x], x.dtype)) return onCpu([x], ([c]) => cpuBackend.contiguous(c!));
@@ -212,10 +222,12 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
     cat(xs, dim) {
       const dtype = xs[0]!.dtype;
       if (onHost(xs, dtype)) return onCpu(xs, (cs) => cpuBackend.cat(cs, dim));
-      if (xs.length > MAX_CAT_INPUTS) {
-        // NOTE: a GL shader binds a limited number of textures, so long lists are joined in groups.
-        const head = be.cat(xs.slice(0, MAX_CAT_INPUTS), dim);
-        const out = be.cat([head, ...xs.slice(MAX_CAT_INPUTS)], dim);
+      const most = Math.min(rt.maxKernelInputs, 8);
+      if (xs.length > most) {
+        // NOTE: a shader binds a limited number of textures (GL) or storage buffers (WebGPU: 8 by
+        // default, the output included), so long lists are joined in groups.
+        const head = be.cat(xs.slice(0, most), dim);
+        const out = be.cat([head, ...xs.slice(most)], dim);
         (head.storage as GpuStorage).dispose();
         return out;
       }

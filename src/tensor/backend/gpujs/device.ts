@@ -34,6 +34,20 @@ export const HOST_THRESHOLD: Record<GpuBackendKind, number> = {
   webgpu: 16384,
 };
 
+/**
+ * Compiled kernels kept per backend. A webasm kernel owns a WebAssembly.Memory, and Chromium's V8
+ * sandbox fits only about a hundred of those (the browser suite failed at 124 kernels with
+ * `WebAssembly.Memory(): could not allocate memory`); recompiling one costs 1 to 2 ms.
+ */
+export const KERNEL_CACHE_SIZE: Record<GpuBackendKind, number> = {
+  webasm: 64,
+  cpu: 256,
+  headlessgl: 256,
+  webgl2: 256,
+  webgl: 256,
+  webgpu: 256,
+};
+
 export async function start(opts: StartOptions): Promise<Started> {
   const mod = await loadGpuJs();
   const sel = await selectBackend(mod, opts);
@@ -42,7 +56,8 @@ export async function start(opts: StartOptions): Promise<Started> {
     gpu: sel.gpu,
     sync: sel.kind !== 'webgpu',
     kernelClass: sel.kernelClass,
-    cacheSize: opts.kernelCacheSize ?? 256,
+    cacheSize: opts.kernelCacheSize ?? KERNEL_CACHE_SIZE[sel.kind],
+    maxKernelInputs: sel.maxKernelInputs,
   });
   const backend = createGpuBackend(runtime, { hostThreshold: opts.hostThreshold ?? HOST_THRESHOLD[sel.kind] });
   return { backend, renderer: sel.renderer, software: sel.software };

@@ -24,14 +24,14 @@ export interface KernelSpec {
   readonly source: () => string;
 }
 
-const sig = (a: ArgLayout) => `${a.length}:${a.shape.join('x')}/${a.strides.join(',')}@${a.offset}`;
-const numel = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+export const sig = (a: ArgLayout) => `${a.length}:${a.shape.join('x')}/${a.strides.join(',')}@${a.offset}`;
+export const numel = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /**
  * Decode the flat index `v` into coordinates `${p}0..` over `shape`. Float division can be off
  * by one near multiples, so the quotient is corrected with exact integer products (< 2^24).
  */
-function decode(shape: readonly number[], v: string, p: string): string[] {
+export function decode(shape: readonly number[], v: string, p: string): string[] {
   const rank = shape.length;
   if (rank === 0) return [];
   const lines = [`let ${p}r = ${v};`];
@@ -54,7 +54,7 @@ function decode(shape: readonly number[], v: string, p: string): string[] {
 }
 
 /** `offset + Σ coord·stride` for the dims listed (stride-0 and size-1 dims drop out). */
-function index(a: ArgLayout, coord: (d: number) => string, dims?: readonly number[]): string {
+export function index(a: ArgLayout, coord: (d: number) => string, dims?: readonly number[]): string {
   const terms: string[] = [];
   for (const d of dims ?? a.shape.map((_, i) => i)) {
     const s = a.strides[d]!;
@@ -65,7 +65,7 @@ function index(a: ArgLayout, coord: (d: number) => string, dims?: readonly numbe
   return terms.join(' + ');
 }
 
-function isDenseOver(a: ArgLayout, shape: readonly number[]): boolean {
+export function isDenseOver(a: ArgLayout, shape: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     if (shape[d] !== 1 && a.strides[d] !== expected) return false;
@@ -74,7 +74,7 @@ function isDenseOver(a: ArgLayout, shape: readonly number[]): boolean {
   return true;
 }
 
-function fn(args: readonly string[], lines: readonly string[]): string {
+export function fn(args: readonly string[], lines: readonly string[]): string {
   return `function (${args.join(', ')}) {\n  ${lines.join('\n  ')}\n}`;
 }
 
@@ -93,8 +93,17 @@ export const UNARY_SRC: Record<UnaryOp, (x: string) => string[]> = {
   exp: (x) => [`return Math.exp(${x});`],
   expm1: (x) => [`return ${expm1(x)};`],
   log: (x) => [`return Math.log(${x});`],
-  // Kahan's log1p: exact rounding of 1 + x is compensated by x / (u - 1).
-  log1p: (x) => [`const u = 1 + ${x};`, `if (u == 1) { return ${x}; }`, `return Math.log(u) * ${x} / (u - 1);`],
+  // NOTE: GPU log is accurate to an absolute, not a relative, error near 1 (WebGPU on llvmpipe
+  // was off by 1e-4 relative at x = 1e-3), so |x| < 0.1 uses log1p(x) = 2·atanh(s), s = x/(2+x),
+  // |s| < 0.053: five series terms reach 1e-13. Elsewhere Kahan's log1p: the rounding of 1 + x
+  // is compensated by x / (u - 1).
+  log1p: (x) => [
+    `const s = ${x} / (2 + ${x});`,
+    'const s2 = s * s;',
+    `if (Math.abs(${x}) < 0.1) { return 2 * s * (1 + s2 * (0.3333333333333333 + s2 * (0.2 + s2 * (0.14285714285714285 + s2 * 0.1111111111111111)))); }`,
+    `const u = 1 + ${x};`,
+    `return Math.log(u) * ${x} / (u - 1);`,
+  ],
   sqrt: (x) => [`return Math.sqrt(${x});`],
   rsqrt: (x) => [`return 1 / Math.sqrt(${x});`],
   square: (x) => [`return ${x} * ${x};`],

@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   /** The class name kernels must run as, e.g. `WebAssemblyKernel`. */
   readonly kernelClass: string;
   readonly cacheSize: number;
+  /** How many buffers one kernel may read (GL texture units; WebGPU storage buffers less the output). */
+  readonly maxKernelInputs: number;
 }
 
 const isPromise = (v: unknown): v is Promise<unknown> => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -95,7 +97,13 @@ export class Runtime {
   readonly sync: boolean;
   readonly kernelClass: string;
   readonly gpu: GpuInstance;
+  readonly maxKernelInputs: number;
   private readonly cacheSize: number;
+  /**
+   * Whether destroying a kernel destroys its outputs: gpu.js's GL kernels delete every texture
+   * they made (and WebGPU's buffers are treated alike); webasm and cpu kernels return copies.
+   */
+  private readonly kernelOwnsOutputs: boolean;
   private readonly cache = new Map<string, CachedKernel>();
   private liveBuffers = 0;
   private liveElements = 0;
@@ -109,6 +117,8 @@ export class Runtime {
     this.sync = o.sync;
     this.kernelClass = o.kernelClass;
     this.cacheSize = o.cacheSize;
+    this.maxKernelInputs = o.maxKernelInputs;
+    this.kernelOwnsOutputs = o.kind !== 'webasm' && o.kind !== 'cpu';
   }
 
   /** Live device buffers and their size, and the number of cached kernels. */
@@ -147,14 +157,14 @@ export class Runtime {
     return k;
   }
 
-  /** Destroy least-recently-used kernels down to `keep`, skipping any with live outputs. */
+  /** Destroy least-recently-used kernels down to `keep`, skipping any whose live outputs it would destroy. */
   private evict(keep: number): void {
     if (this.cache.size <= keep) return;
     for (const [key, k] of this.cache) {
       if (this.cache.size <= keep) break;
       // NOTE: gpu.js's GL kernels delete every output texture they made when destroyed, even
       // immutable ones still in use (their textureCache), so only idle kernels are destroyed.
-      if (k.live > 0) continue;
+      if (k.live > 0 && this.kernelOwnsOutputs) continue;
       this.cache.delete(key);
       k.fn.destroy();
     }
@@ -164,7 +174,7 @@ export class Runtime {
   emptyCache(): number {
     let n = 0;
     for (const [key, k] of this.cache) {
-      if (k.live > 0) continue;
+      if (k.live > 0 && this.kernelOwnsOutputs) continue;
       this.cache.delete(key);
       k.fn.destroy();
       n++;
@@ -194,6 +204,9 @@ export class Runtime {
   /** Launch `k` on `args` (device handles, or numbers passed as uniforms). */
   run(k: CachedKernel, args: readonly (Handle | number)[]): Handle {
     this.assertAlive();
+    if (args.filter((a) => typeof a !== 'number').length > this.maxKernelInputs) {
+      throw new Error(`tensorgrad gpu: kernel '${k.key}' reads more buffers than the ${this.maxKernelInputs} a ${this.kind} kernel may bind`);
+    }
     const out = this.newHandle(k.length, k);
     this.stats.launches++;
     const handles = args.filter((a): a is Handle => typeof a !== 'number');
