@@ -1,6 +1,7 @@
 /** Adagrad (torch.optim.Adagrad). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkEps, checkLr, checkNonNegative } from './check.js';
+import { adagradStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateFull, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -81,6 +82,7 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: AdagradState | undefined, o: ParamGroup<AdagradOptions>): AdagradState {
+    if (onDevice(p, grad)) return adagradStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, sum: stateFull(p, o.initialAccumulatorValue) };
     state.step += 1;
     const g = readFloats(grad);

@@ -1,6 +1,7 @@
 /** Adamax, Adam with the infinity norm (torch.optim.Adamax). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkEps, checkLr, checkNonNegative } from './check.js';
+import { adamaxStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -83,6 +84,7 @@ export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: AdamaxState | undefined, o: ParamGroup<AdamaxOptions>): AdamaxState {
+    if (onDevice(p, grad)) return adamaxStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, expAvg: stateZeros(p), expInf: stateZeros(p) };
     state.step += 1;
     const g = readFloats(grad);

@@ -1,8 +1,8 @@
 /**
- * SGD and Adam/AdamW steps for parameters on the gpu device, as fused gpu.js kernels
+ * SGD, Adam/AdamW, RMSprop, Adagrad, Adamax, NAdam and RAdam steps for parameters on the gpu device, as fused gpu.js kernels
  * (src/tensor/backend/gpujs/optim-kernels.ts): the parameter and the optimizer state stay in
  * device memory, and nothing is read back. The arithmetic is the host update's (`sgdUpdate`,
- * `adamUpdate`), in float32.
+ * `adamUpdate`, `rmspropUpdate`, ...), in float32.
  *
  * A gpu.js kernel writes one buffer, so a step is two kernels: one writes the state (Adam's
  * `expAvg`, `expAvgSq` and AMSGrad's `maxExpAvgSq` packed end to end in one buffer, the state
@@ -25,7 +25,12 @@ import { zerosLike } from '../tensor/creation.js';
 import { contiguousStrides, numel } from '../tensor/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { AdagradOptions, AdagradState } from './adagrad.js';
 import type { AdamOptions, AdamState } from './adam.js';
+import type { AdamaxOptions, AdamaxState } from './adamax.js';
+import { nadamMu, type NAdamOptions, type NAdamState } from './nadam.js';
+import type { RAdamOptions, RAdamState } from './radam.js';
+import type { RMSpropOptions, RMSpropState } from './rmsprop.js';
 import type { SGDOptions, SGDState } from './sgd.js';
 
 const resident = (t: Tensor) => t.storage instanceof GpuStorage && t.storage.handle !== null;
@@ -157,5 +162,146 @@ export function adamStepOnDevice(p: Tensor, grad: Tensor, s: AdamState | undefin
   state.expAvg = next.m!;
   state.expAvgSq = next.v!;
   if (next.vmax) state.maxExpAvgSq = next.vmax;
+  return state;
+}
+
+/**
+ * The state half of a step: launch `spec` over `segments` (the state buffers, by operand name),
+ * as many packed per kernel as a buffer may hold, every kernel before any buffer is replaced (each
+ * reads the old state), and return the new state tensors by name. `old` is null on the first
+ * step (the kernels then start from zeros or the initial value); `ops` takes its operands.
+ */
+function packedState<S extends string>(
+  be: GpuBackend, p: Tensor, ops: Record<string, DeviceOperand>, segments: readonly S[], old: Readonly<Partial<Record<S, Tensor | undefined>>> | null,
+  spec: (group: readonly S[]) => OK.FusedSpec, numbers: Readonly<Record<string, number>>,
+): Record<S, Tensor> {
+  if (old) for (const k of segments) ops[k] = operand(be, old[k]!);
+  const perKernel = Math.max(1, Math.floor(MAX_DEVICE_ELEMENTS / p.numel()));
+  const groups: S[][] = [];
+  for (let k = 0; k < segments.length; k += perKernel) groups.push(segments.slice(k, k + perKernel));
+  const handles = groups.map((g) => run(be, spec(g), ops, numbers));
+  const next = {} as Record<S, Tensor>;
+  groups.forEach((g, i) => adoptState(be, handles[i]!, p.shape, g.map((k) => old?.[k])).forEach((t, j) => (next[g[j]!] = t)));
+  return next;
+}
+
+/** A zero state buffer for state switched on after some steps (as the host update's `??= stateZeros(p)`). */
+const zerosFor = (p: Tensor) => keep(zerosLike(p));
+
+/** RMSprop (`rmspropUpdate`) on the device: the packed state's kernel (squareAvg, gradAvg, momentumBuffer), then the parameter's. */
+export function rmspropStepOnDevice(p: Tensor, grad: Tensor, s: RMSpropState | undefined, o: RMSpropOptions): RMSpropState {
+  const be = gpuBackend(p);
+  const momentum = o.momentum > 0;
+  const flags: OK.RmspropFlags = { maximize: o.maximize, weightDecay: o.weightDecay !== 0, centered: o.centered, momentum };
+  const numbers = { wd: o.weightDecay, alpha: o.alpha, c: 1 - o.alpha, eps: o.eps, momentum: o.momentum, negLr: -o.lr };
+  const segments: OK.RmspropSegment[] = ['sq', ...(o.centered ? (['ga'] as const) : []), ...(momentum ? (['buf'] as const) : [])];
+  const old = s ? { sq: s.squareAvg, ga: o.centered ? (s.gradAvg ?? zerosFor(p)) : undefined, buf: momentum ? (s.momentumBuffer ?? zerosFor(p)) : undefined } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = packedState(be, p, ops, segments, old, (g) => OK.rmspropState(p.shape, ops, flags, old === null, g), numbers);
+  const paramOps: Record<string, DeviceOperand> = { p: ops['p']!, g: ops['g']! };
+  for (const k of segments) paramOps[k] = operand(be, next[k]);
+  writeParam(be, p, run(be, OK.rmspropParam(p.shape, paramOps, flags), paramOps, numbers));
+  const state: RMSpropState = s ?? { step: 0, squareAvg: next.sq, ...(momentum && { momentumBuffer: next.buf }), ...(o.centered && { gradAvg: next.ga }) };
+  state.step += 1;
+  state.squareAvg = next.sq;
+  if (momentum) state.momentumBuffer = next.buf;
+  if (o.centered) state.gradAvg = next.ga;
+  return state;
+}
+
+/** Adagrad (`adagradUpdate`) on the device: the sum's kernel, then the parameter's. */
+export function adagradStepOnDevice(p: Tensor, grad: Tensor, s: AdagradState | undefined, o: AdagradOptions): AdagradState {
+  const be = gpuBackend(p);
+  const step = (s?.step ?? 0) + 1;
+  const flags: OK.DecayFlags = { maximize: o.maximize, weightDecay: o.weightDecay !== 0 };
+  const numbers = { wd: o.weightDecay, init: o.initialAccumulatorValue, negClr: -(o.lr / (1 + (step - 1) * o.lrDecay)), eps: o.eps };
+  const old = s ? { sum: s.sum } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = packedState(be, p, ops, ['sum'], old, () => OK.adagradState(p.shape, ops, flags, old === null), numbers);
+  const paramOps = { p: ops['p']!, g: ops['g']!, sum: operand(be, next.sum) };
+  writeParam(be, p, run(be, OK.adagradParam(p.shape, paramOps, flags), paramOps, numbers));
+  const state: AdagradState = s ?? { step, sum: next.sum };
+  state.step = step;
+  state.sum = next.sum;
+  return state;
+}
+
+/** Adamax (`adamaxUpdate`) on the device: the packed state's kernel (expAvg, expInf), then the parameter's. */
+export function adamaxStepOnDevice(p: Tensor, grad: Tensor, s: AdamaxState | undefined, o: AdamaxOptions): AdamaxState {
+  const be = gpuBackend(p);
+  const [beta1, beta2] = o.betas;
+  const step = (s?.step ?? 0) + 1;
+  const flags: OK.DecayFlags = { maximize: o.maximize, weightDecay: o.weightDecay !== 0 };
+  const numbers = { wd: o.weightDecay, b1: beta1, c1: 1 - beta1, b2: beta2, eps: o.eps, negClr: -(o.lr / (1 - beta1 ** step)) };
+  const old = s ? { m: s.expAvg, u: s.expInf } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = packedState(be, p, ops, ['m', 'u'] as const, old, (g) => OK.adamaxState(p.shape, ops, flags, old === null, g), numbers);
+  const paramOps = { p: ops['p']!, m: operand(be, next.m), u: operand(be, next.u) };
+  writeParam(be, p, run(be, OK.adamaxParam(p.shape, paramOps), paramOps, numbers));
+  const state: AdamaxState = s ?? { step, expAvg: next.m, expInf: next.u };
+  state.step = step;
+  state.expAvg = next.m;
+  state.expInf = next.u;
+  return state;
+}
+
+/** The Adam-shaped state (expAvg, expAvgSq) that NAdam and RAdam keep, written by `adamState`. */
+function adamMoments(
+  be: GpuBackend, p: Tensor, ops: Record<string, DeviceOperand>, s: { expAvg: Tensor; expAvgSq: Tensor } | undefined, flags: OK.AdamFlags,
+  numbers: Readonly<Record<string, number>>,
+): { m: Tensor; v: Tensor } {
+  const old = s ? { m: s.expAvg, v: s.expAvgSq } : null;
+  return packedState(be, p, ops, ['m', 'v'] as const, old, (g) => OK.adamState(p.shape, ops, flags, old === null, g), numbers);
+}
+
+/** NAdam (`nadamUpdate`) on the device: Adam's state kernel, then NAdam's parameter kernel. */
+export function nadamStepOnDevice(p: Tensor, grad: Tensor, s: NAdamState | undefined, o: NAdamOptions): NAdamState {
+  const be = gpuBackend(p);
+  const [beta1, beta2] = o.betas;
+  const step = (s?.step ?? 0) + 1;
+  const muProduct = (s?.muProduct ?? 1) * nadamMu(beta1, step, o.momentumDecay);
+  const mu = nadamMu(beta1, step, o.momentumDecay);
+  const muNext = nadamMu(beta1, step + 1, o.momentumDecay);
+  const decoupled = o.decoupledWeightDecay && o.weightDecay !== 0;
+  const flags: OK.AdamFlags = { maximize: o.maximize, coupledDecay: !o.decoupledWeightDecay && o.weightDecay !== 0, amsgrad: false };
+  const numbers = {
+    wd: o.weightDecay, b1: beta1, c1: 1 - beta1, b2: beta2, c2: 1 - beta2, decay: 1 - o.lr * o.weightDecay, bc2: 1 - beta2 ** step, eps: o.eps,
+    gradScale: (-o.lr * (1 - mu)) / (1 - muProduct), avgScale: (-o.lr * muNext) / (1 - muProduct * muNext),
+  };
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = adamMoments(be, p, ops, s, flags, numbers);
+  const paramOps = { p: ops['p']!, g: ops['g']!, m: operand(be, next.m), v: operand(be, next.v) };
+  writeParam(be, p, run(be, OK.nadamParam(p.shape, paramOps, flags, decoupled), paramOps, numbers));
+  const state: NAdamState = s ?? { step, muProduct, expAvg: next.m, expAvgSq: next.v };
+  state.step = step;
+  state.muProduct = muProduct;
+  state.expAvg = next.m;
+  state.expAvgSq = next.v;
+  return state;
+}
+
+/** RAdam (`radamUpdate`) on the device: Adam's state kernel, then RAdam's (rectified or not) parameter kernel. */
+export function radamStepOnDevice(p: Tensor, grad: Tensor, s: RAdamState | undefined, o: RAdamOptions): RAdamState {
+  const be = gpuBackend(p);
+  const [beta1, beta2] = o.betas;
+  const step = (s?.step ?? 0) + 1;
+  const bc2 = 1 - beta2 ** step;
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const rhoT = rhoInf - (2 * step * beta2 ** step) / bc2;
+  const rectified = rhoT > 5;
+  const decoupled = o.decoupledWeightDecay && o.weightDecay !== 0;
+  const flags: OK.AdamFlags = { maximize: o.maximize, coupledDecay: !o.decoupledWeightDecay && o.weightDecay !== 0, amsgrad: false };
+  const numbers = {
+    wd: o.weightDecay, b1: beta1, c1: 1 - beta1, b2: beta2, c2: 1 - beta2, decay: 1 - o.lr * o.weightDecay, bc1: 1 - beta1 ** step, lr: o.lr,
+    bc2Sqrt: Math.sqrt(bc2), eps: o.eps, rect: rectified ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 1,
+  };
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = adamMoments(be, p, ops, s, flags, numbers);
+  const paramOps = { p: ops['p']!, m: operand(be, next.m), v: operand(be, next.v) };
+  writeParam(be, p, run(be, OK.radamParam(p.shape, paramOps, decoupled, rectified), paramOps, numbers));
+  const state: RAdamState = s ?? { step, expAvg: next.m, expAvgSq: next.v };
+  state.step = step;
+  state.expAvg = next.m;
+  state.expAvgSq = next.v;
   return state;
 }

@@ -8,7 +8,7 @@
 import { cpuBackend } from '../tensor/backend/cpu.js';
 import { backendOf } from '../tensor/backend/device.js';
 import { allocResidentF32, residentAddress, wasmRuntime } from '../tensor/backend/wasm/runtime.js';
-import { zerosLike } from '../tensor/creation.js';
+import { fullLike, zerosLike } from '../tensor/creation.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -107,6 +107,8 @@ export function makeResident(p: Tensor): void {
 
 /** A state buffer filled with `value`, shaped, typed and placed like `p` (kept, as `stateZeros`). */
 export function stateFull(p: Tensor, value: number): Tensor {
+  // Off the CPU, filled where it lives (WebGPU cannot read a buffer back synchronously).
+  if (p.device !== 'cpu') return keep(fullLike(p, value));
   const t = stateZeros(p);
   if (value !== 0) writeFloats([t], (a) => a.fill(value));
   return t;

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { checkAdamOptions } from './adam.js';
 import { checkNonNegative } from './check.js';
+import { nadamStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -108,6 +109,7 @@ export class NAdam extends Optimizer<NAdamOptions, NAdamState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: NAdamState | undefined, o: ParamGroup<NAdamOptions>): NAdamState {
+    if (onDevice(p, grad)) return nadamStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, muProduct: 1, expAvg: stateZeros(p), expAvgSq: stateZeros(p) };
     state.step += 1;
     state.muProduct *= nadamMu(o.betas[0], state.step, o.momentumDecay);

@@ -1,6 +1,7 @@
 /** RAdam, rectified Adam (torch.optim.RAdam). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkAdamOptions } from './adam.js';
+import { onDevice, radamStepOnDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -89,6 +90,7 @@ export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: RAdamState | undefined, o: ParamGroup<RAdamOptions>): RAdamState {
+    if (onDevice(p, grad)) return radamStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, expAvg: stateZeros(p), expAvgSq: stateZeros(p) };
     state.step += 1;
     const g = readFloats(grad);

@@ -1,6 +1,7 @@
 /** RMSprop, optionally centered and with momentum (torch.optim.RMSprop). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkEps, checkLr, checkNonNegative } from './check.js';
+import { onDevice, rmspropStepOnDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -99,6 +100,7 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: RMSpropState | undefined, o: ParamGroup<RMSpropOptions>): RMSpropState {
+    if (onDevice(p, grad)) return rmspropStepOnDevice(p, grad, s, o);
     const state: RMSpropState = s ?? {
       step: 0,
       squareAvg: stateZeros(p),

@@ -170,3 +170,163 @@ export function adamParam(shape: readonly number[], operands: Readonly<Record<st
     segments: ['out'],
   });
 }
+
+export interface RmspropFlags {
+  readonly maximize: boolean;
+  readonly weightDecay: boolean;
+  readonly centered: boolean;
+  readonly momentum: boolean;
+}
+
+/** The RMSprop state buffers a kernel may write, in packing order: squareAvg, gradAvg (centered), momentumBuffer. */
+export type RmspropSegment = 'sq' | 'ga' | 'buf';
+
+/** RMSprop's denominator from the square average `sq` (and gradient average `ga` when centered), in a local `avg`. */
+const rmspropAvg = (centered: boolean, sq: string, ga: string) =>
+  centered ? `const avg = Math.sqrt(${sq} - ${ga} * ${ga}) + u_eps;` : `const avg = Math.sqrt(${sq}) + u_eps;`;
+
+/**
+ * RMSprop's state, packed: `sq = α·sq + (1 − α)·d²`, `ga = α·ga + (1 − α)·d` (centered),
+ * `buf = μ·buf + d/avg` (momentum). Operands: g, p (weight decay), sq, ga, buf (absent on the
+ * first step: zeros). Uniforms: wd, alpha, c = 1 − α, eps, momentum.
+ */
+export function rmspropState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: RmspropFlags, first: boolean, segments: readonly RmspropSegment[]): FusedSpec {
+  const body = [
+    ...direction(flags.maximize, flags.weightDecay),
+    first ? 'const sq = u_c * d * d;' : 'const sq = x_sq * u_alpha + u_c * d * d;',
+    ...(flags.centered ? [first ? 'const ga = u_c * d;' : 'const ga = x_ga * u_alpha + u_c * d;'] : []),
+    ...(segments.includes('buf') ? [rmspropAvg(flags.centered, 'sq', 'ga'), first ? 'const buf = d / avg;' : 'const buf = x_buf * u_momentum + d / avg;'] : []),
+  ];
+  return fused({
+    name: `rmsprop-state|${flags.maximize}|${flags.weightDecay}|${flags.centered}|${flags.momentum}|${first}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'alpha', 'c', 'eps', 'momentum'],
+    body,
+    segments,
+  });
+}
+
+/**
+ * RMSprop's parameter from the new state: `p − lr·buf` (momentum), else `p + (−lr)·d / avg`.
+ * Operands: p, g, sq, ga (centered), buf (momentum). Uniforms: wd, eps, negLr.
+ */
+export function rmspropParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: RmspropFlags): FusedSpec {
+  const body = flags.momentum
+    ? ['const out = x_p + u_negLr * x_buf;']
+    : [...direction(flags.maximize, flags.weightDecay), rmspropAvg(flags.centered, 'x_sq', 'x_ga'), 'const out = x_p + (u_negLr * d) / avg;'];
+  return fused({
+    name: `rmsprop-param|${flags.maximize}|${flags.weightDecay}|${flags.centered}|${flags.momentum}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'eps', 'negLr'],
+    body,
+    segments: ['out'],
+  });
+}
+
+export interface DecayFlags {
+  readonly maximize: boolean;
+  readonly weightDecay: boolean;
+}
+
+/**
+ * Adagrad's sum of squares: `sum = (first ? initialAccumulatorValue : sum) + d²`.
+ * Operands: g, p (weight decay), sum (unless first). Uniforms: wd, init.
+ */
+export function adagradState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags, first: boolean): FusedSpec {
+  return fused({
+    name: `adagrad-state|${flags.maximize}|${flags.weightDecay}|${first}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'init'],
+    body: [...direction(flags.maximize, flags.weightDecay), `const sum = ${first ? 'u_init' : 'x_sum'} + d * d;`],
+    segments: ['sum'],
+  });
+}
+
+/** Adagrad's parameter from the new sum: `p + (−clr)·d / (√sum + eps)`. Operands: p, g, sum. Uniforms: wd, negClr, eps. */
+export function adagradParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags): FusedSpec {
+  return fused({
+    name: `adagrad-param|${flags.maximize}|${flags.weightDecay}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'negClr', 'eps'],
+    body: [...direction(flags.maximize, flags.weightDecay), 'const out = x_p + (u_negClr * d) / (Math.sqrt(x_sum) + u_eps);'],
+    segments: ['out'],
+  });
+}
+
+/** The Adamax state buffers, in packing order: expAvg, expInf. */
+export type AdamaxSegment = 'm' | 'u';
+
+/**
+ * Adamax's state, packed: `m = β1·m + (1 − β1)·d`, `u = max(β2·u, |d| + eps)` (NaN-propagating,
+ * as torch.amax). Operands: g, p (weight decay), m, u (absent on the first step: zeros).
+ * Uniforms: wd, b1, c1 = 1 − β1, b2, eps.
+ */
+export function adamaxState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags, first: boolean, segments: readonly AdamaxSegment[]): FusedSpec {
+  const body = [
+    ...direction(flags.maximize, flags.weightDecay),
+    first ? 'const m = u_c1 * d;' : 'const m = x_m * u_b1 + u_c1 * d;',
+    first ? 'const a = 0.0;' : 'const a = x_u * u_b2;',
+    'const b = Math.abs(d) + u_eps;',
+    'let u = b;',
+    'if (a > b || a != a) { u = a; }',
+  ];
+  return fused({
+    name: `adamax-state|${flags.maximize}|${flags.weightDecay}|${first}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'b1', 'c1', 'b2', 'eps'],
+    body,
+    segments,
+  });
+}
+
+/** Adamax's parameter from the new state: `p + (−clr)·m / u`, clr = lr/(1 − β1^t). Operands: p, m, u. Uniforms: negClr. */
+export function adamaxParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>): FusedSpec {
+  return fused({ name: 'adamax-param', shape, operands, uniforms: ['negClr'], body: ['const out = x_p + (u_negClr * x_m) / x_u;'], segments: ['out'] });
+}
+
+/**
+ * NAdam's parameter from the new state (`adamState` writes it): with denom = √(v / (1 − β2^t)) + eps,
+ * `p·decay + gradScale·d / denom + avgScale·m / denom`, decay = 1 − lr·wd (decoupled) or 1.
+ * Operands: p, g, m, v. Uniforms: wd, decay, bc2, eps, gradScale, avgScale.
+ */
+export function nadamParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: AdamFlags, decoupled: boolean): FusedSpec {
+  return fused({
+    name: `nadam-param|${flags.maximize}|${flags.coupledDecay}|${decoupled}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'decay', 'bc2', 'eps', 'gradScale', 'avgScale'],
+    body: [
+      ...direction(flags.maximize, flags.coupledDecay),
+      `const p = ${decoupled ? 'x_p * u_decay' : 'x_p'};`,
+      'const denom = Math.sqrt(x_v / u_bc2) + u_eps;',
+      'const q = p + (u_gradScale * d) / denom;',
+      'const out = q + (u_avgScale * x_m) / denom;',
+    ],
+    segments: ['out'],
+  });
+}
+
+/**
+ * RAdam's parameter from the new state (`adamState` writes it): with mHat = m / (1 − β1^t),
+ * `p·decay − mHat·lr·(√(1 − β2^t) / (√v + eps))·rect` when the variance is rectified
+ * (ρ_t > 5), else `p·decay − mHat·lr`. Operands: p, m, v. Uniforms: decay, bc1, lr, bc2Sqrt, eps, rect.
+ */
+export function radamParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, decoupled: boolean, rectified: boolean): FusedSpec {
+  return fused({
+    name: `radam-param|${decoupled}|${rectified}`,
+    shape,
+    operands,
+    uniforms: ['decay', 'bc1', 'lr', 'bc2Sqrt', 'eps', 'rect'],
+    body: [
+      `const p = ${decoupled ? 'x_p * u_decay' : 'x_p'};`,
+      'const mHat = x_m / u_bc1;',
+      rectified ? 'const out = p - mHat * u_lr * (u_bc2Sqrt / (Math.sqrt(x_v) + u_eps)) * u_rect;' : 'const out = p - mHat * u_lr;',
+    ],
+    segments: ['out'],
+  });
+}
