@@ -1,4 +1,5 @@
 /** NAdam, Adam with Nesterov momentum (torch.optim.NAdam). */
+import { nadamMu } from './nadam-mu.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkAdamOptions } from './adam.js';
 import { checkNonNegative } from './check.js';
@@ -44,10 +45,7 @@ function checkNAdam(o: NAdamOptions): NAdamOptions {
   return o;
 }
 
-/** The momentum schedule μ_t = β1·(1 − ½·0.96^(t·ψ)). */
-export function nadamMu(beta1: number, step: number, momentumDecay: number): number {
-  return beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
-}
+export { nadamMu };
 
 /**
  * One NAdam step over flat arrays, in place (`_single_tensor_nadam` of PyTorch 2.x), with

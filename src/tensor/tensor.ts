@@ -142,7 +142,8 @@ export class Tensor implements View {
 
   /**
    * Free this tensor's device memory now, instead of when the garbage collector gets to it
-   * (its views keep the memory alive until they are disposed too). A no-op on the CPU.
+   * (its views keep the memory alive until they are disposed too). On the CPU it frees results
+   * made inside `tg.scope()` (they live in WebAssembly memory) and is a no-op otherwise.
    * @example
    * const y = x.matmul(w);
    * console.log(await y.data());
