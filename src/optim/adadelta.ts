@@ -1,6 +1,7 @@
 /** Adadelta (torch.optim.Adadelta). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkEps, checkLr, checkNonNegative, pyNumber } from './check.js';
+import { adadeltaStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -81,6 +82,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: AdadeltaState | undefined, o: ParamGroup<AdadeltaOptions>): AdadeltaState {
+    if (onDevice(p, grad)) return adadeltaStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, squareAvg: stateZeros(p), accDelta: stateZeros(p) };
     state.step += 1;
     const g = readFloats(grad);

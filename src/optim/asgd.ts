@@ -1,6 +1,8 @@
 /** ASGD, averaged stochastic gradient descent (torch.optim.ASGD). */
+import { asgdSchedule } from './step-schedules.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative } from './check.js';
+import { asgdStepOnDevice, onDevice } from './device-step.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -59,10 +61,7 @@ export function asgdUpdate(param: FloatArray, grad: FloatArray, ax: FloatArray, 
   }
 }
 
-/** η and μ after step `t`: `η = lr / (1 + λ·lr·t)^α`, `μ = 1 / max(1, t − t0)`. */
-export function asgdSchedule(step: number, o: ASGDOptions): { eta: number; mu: number } {
-  return { eta: o.lr / (1 + o.lambd * o.lr * step) ** o.alpha, mu: 1 / Math.max(1, step - o.t0) };
-}
+export { asgdSchedule };
 
 /**
  * Averaged SGD (Polyak & Juditsky, 1992); follows torch.optim.ASGD. The running average of the
@@ -83,6 +82,7 @@ export class ASGD extends Optimizer<ASGDOptions, ASGDState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: ASGDState | undefined, o: ParamGroup<ASGDOptions>): ASGDState {
+    if (onDevice(p, grad)) return asgdStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, eta: o.lr, mu: 1, ax: stateZeros(p) };
     state.step += 1;
     const g = readFloats(grad);

@@ -1,5 +1,5 @@
 /**
- * SGD, Adam/AdamW, RMSprop, Adagrad, Adamax, NAdam and RAdam steps for parameters on the gpu device, as fused gpu.js kernels
+ * SGD, Adam/AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam, Adadelta, ASGD and Rprop steps for parameters on the gpu device, as fused gpu.js kernels
  * (src/tensor/backend/gpujs/optim-kernels.ts): the parameter and the optimizer state stay in
  * device memory, and nothing is read back. The arithmetic is the host update's (`sgdUpdate`,
  * `adamUpdate`, `rmspropUpdate`, ...), in float32.
@@ -25,13 +25,16 @@ import { zerosLike } from '../tensor/creation.js';
 import { contiguousStrides, numel } from '../tensor/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { AdadeltaOptions, AdadeltaState } from './adadelta.js';
 import type { AdagradOptions, AdagradState } from './adagrad.js';
 import type { AdamOptions, AdamState } from './adam.js';
 import type { AdamaxOptions, AdamaxState } from './adamax.js';
-import { nadamMu } from './nadam-mu.js';
+import type { ASGDOptions, ASGDState } from './asgd.js';
+import { asgdSchedule, nadamMu } from './step-schedules.js';
 import type { NAdamOptions, NAdamState } from './nadam.js';
 import type { RAdamOptions, RAdamState } from './radam.js';
 import type { RMSpropOptions, RMSpropState } from './rmsprop.js';
+import type { RpropOptions, RpropState } from './rprop.js';
 import type { SGDOptions, SGDState } from './sgd.js';
 
 const resident = (t: Tensor) => t.storage instanceof GpuStorage && t.storage.handle !== null;
@@ -304,5 +307,65 @@ export function radamStepOnDevice(p: Tensor, grad: Tensor, s: RAdamState | undef
   state.step = step;
   state.expAvg = next.m;
   state.expAvgSq = next.v;
+  return state;
+}
+
+/**
+ * Adadelta (`adadeltaUpdate`) on the device: the parameter's kernel first (its delta needs the old
+ * accDelta), then the packed state's (squareAvg, accDelta); the parameter is replaced last.
+ */
+export function adadeltaStepOnDevice(p: Tensor, grad: Tensor, s: AdadeltaState | undefined, o: AdadeltaOptions): AdadeltaState {
+  const be = gpuBackend(p);
+  const flags: OK.DecayFlags = { maximize: o.maximize, weightDecay: o.weightDecay !== 0 };
+  const numbers = { wd: o.weightDecay, rho: o.rho, c: 1 - o.rho, eps: o.eps, negLr: -o.lr };
+  const old = s ? { sq: s.squareAvg, acc: s.accDelta } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  if (old) Object.assign(ops, { sq: operand(be, old.sq), acc: operand(be, old.acc) });
+  const hp = run(be, OK.adadeltaParam(p.shape, ops, flags, old === null), ops, numbers);
+  const next = packedState(be, p, ops, ['sq', 'acc'] as const, old, (g) => OK.adadeltaState(p.shape, ops, flags, old === null, g), numbers);
+  writeParam(be, p, hp);
+  const state: AdadeltaState = s ?? { step: 0, squareAvg: next.sq, accDelta: next.acc };
+  state.step += 1;
+  state.squareAvg = next.sq;
+  state.accDelta = next.acc;
+  return state;
+}
+
+/**
+ * ASGD (`asgdUpdate`) on the device: the average's kernel (from the old parameter), then the
+ * parameter's; η and μ are the state's numbers, updated on the host (`asgdSchedule`).
+ */
+export function asgdStepOnDevice(p: Tensor, grad: Tensor, s: ASGDState | undefined, o: ASGDOptions): ASGDState {
+  const be = gpuBackend(p);
+  const eta = s?.eta ?? o.lr;
+  const mu = s?.mu ?? 1;
+  const flags: OK.DecayFlags = { maximize: o.maximize, weightDecay: o.weightDecay !== 0 };
+  const numbers = { wd: o.weightDecay, decay: 1 - o.lambd * eta, negEta: -eta, mu };
+  const old = s ? { ax: s.ax } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = packedState(be, p, ops, ['ax'], old, () => OK.asgdState(p.shape, ops, flags, old === null, mu !== 1), numbers);
+  writeParam(be, p, run(be, OK.asgdParam(p.shape, ops, flags), ops, numbers));
+  const state: ASGDState = s ?? { step: 0, eta, mu, ax: next.ax };
+  state.step += 1;
+  state.ax = next.ax;
+  Object.assign(state, asgdSchedule(state.step, o));
+  return state;
+}
+
+/** Rprop (`rpropUpdate`) on the device: the packed state's kernel (prev, stepSize), then the parameter's. */
+export function rpropStepOnDevice(p: Tensor, grad: Tensor, s: RpropState | undefined, o: RpropOptions): RpropState {
+  const be = gpuBackend(p);
+  const [etaminus, etaplus] = o.etas;
+  const [smin, smax] = o.stepSizes;
+  const numbers = { etaminus, etaplus, smin, smax, lr: o.lr };
+  const old = s ? { prev: s.prev, ss: s.stepSize } : null;
+  const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
+  const next = packedState(be, p, ops, ['prev', 'ss'] as const, old, (g) => OK.rpropState(p.shape, ops, o.maximize, old === null, g), numbers);
+  const paramOps = { p: ops['p']!, prev: operand(be, next.prev), ss: operand(be, next.ss) };
+  writeParam(be, p, run(be, OK.rpropParam(p.shape, paramOps), paramOps, numbers));
+  const state: RpropState = s ?? { step: 0, prev: next.prev, stepSize: next.ss };
+  state.step += 1;
+  state.prev = next.prev;
+  state.stepSize = next.ss;
   return state;
 }

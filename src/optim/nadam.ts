@@ -1,5 +1,5 @@
 /** NAdam, Adam with Nesterov momentum (torch.optim.NAdam). */
-import { nadamMu } from './nadam-mu.js';
+import { nadamMu } from './step-schedules.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkAdamOptions } from './adam.js';
 import { checkNonNegative } from './check.js';

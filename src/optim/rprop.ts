@@ -1,6 +1,7 @@
 /** Rprop, resilient backpropagation (torch.optim.Rprop). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkLr, pyNumber } from './check.js';
+import { onDevice, rpropStepOnDevice } from './device-step.js';
 import { readFloats, stateFull, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -79,6 +80,7 @@ export class Rprop extends Optimizer<RpropOptions, RpropState> {
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: RpropState | undefined, o: ParamGroup<RpropOptions>): RpropState {
+    if (onDevice(p, grad)) return rpropStepOnDevice(p, grad, s, o);
     const state = s ?? { step: 0, prev: stateZeros(p), stepSize: stateFull(p, o.lr) };
     state.step += 1;
     const g = readFloats(grad);

@@ -1,6 +1,6 @@
 /**
  * Optimizer steps on the device (src/optim/device-step.ts): SGD, Adam/AdamW, RMSprop, Adagrad,
- * Adamax, NAdam and RAdam update gpu
+ * Adamax, NAdam, RAdam, Adadelta, ASGD and Rprop update gpu
  * parameters and their state with fused kernels, follow the float64 CPU optimizer's trajectory
  * to float32 accuracy, never read back, launch one or two kernels per parameter, and keep the
  * live buffer count flat over 1,000 steps.
@@ -9,13 +9,16 @@ import { expect, it } from 'vitest';
 import * as tg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { Linear } from '../../src/nn/layers.js';
+import { Adadelta } from '../../src/optim/adadelta.js';
 import { Adagrad } from '../../src/optim/adagrad.js';
 import { Adam, type AdamOptions } from '../../src/optim/adam.js';
 import { Adamax } from '../../src/optim/adamax.js';
 import { AdamW } from '../../src/optim/adamw.js';
+import { ASGD } from '../../src/optim/asgd.js';
 import { NAdam } from '../../src/optim/nadam.js';
 import { RAdam } from '../../src/optim/radam.js';
 import { RMSprop } from '../../src/optim/rmsprop.js';
+import { Rprop } from '../../src/optim/rprop.js';
 import type { Optimizer } from '../../src/optim/optimizer.js';
 import { SGD, type SGDOptions } from '../../src/optim/sgd.js';
 import { stateToJSON } from '../../src/optim/state.js';
@@ -56,6 +59,13 @@ const CONFIGS: [string, Make][] = [
   ['RAdam', (ps) => new RAdam(ps, { lr: 0.05, betas: [0.9, 0.5] })],
   ['RAdam weightDecay maximize', (ps) => new RAdam(ps, { lr: 0.05, weightDecay: 0.1, maximize: true })],
   ['RAdam decoupledWeightDecay', (ps) => new RAdam(ps, { lr: 0.05, weightDecay: 0.2, decoupledWeightDecay: true, betas: [0.8, 0.6] })],
+  ['Adadelta', (ps) => new Adadelta(ps)],
+  ['Adadelta lr rho eps weightDecay maximize', (ps) => new Adadelta(ps, { lr: 0.5, rho: 0.8, eps: 1e-4, weightDecay: 0.1, maximize: true })],
+  ['ASGD', (ps) => new ASGD(ps, { lr: 0.05 })],
+  // t0 = 1: μ < 1 from the fourth step, so the average departs from the iterate.
+  ['ASGD lambd alpha t0 weightDecay maximize', (ps) => new ASGD(ps, { lr: 0.05, lambd: 0.1, alpha: 0.5, t0: 1, weightDecay: 0.1, maximize: true })],
+  ['Rprop', (ps) => new Rprop(ps, { lr: 0.01 })],
+  ['Rprop etas stepSizes maximize', (ps) => new Rprop(ps, { lr: 0.05, etas: [0.3, 1.5], stepSizes: [0.01, 0.06], maximize: true })],
 ];
 
 /**
@@ -130,6 +140,7 @@ for (const dev of GPU_DEVICES) {
         ['SGD', 1], ['SGD momentum', 2], ['Adam amsgrad weightDecay', 2], ['AdamW amsgrad maximize', 2],
         ['RMSprop', 2], ['RMSprop centered momentum weightDecay maximize', 2], ['Adagrad lrDecay weightDecay', 2],
         ['Adamax weightDecay maximize betas', 2], ['NAdam decoupledWeightDecay betas', 2], ['RAdam', 2],
+        ['Adadelta lr rho eps weightDecay maximize', 2], ['ASGD lambd alpha t0 weightDecay maximize', 2], ['Rprop etas stepSizes maximize', 2],
       ];
       for (const [make, perParam] of cases.map(([n, k]) => [config(n), k] as const)) {
         const { params, loss } = problem('gpu', 'float32');
@@ -171,7 +182,7 @@ for (const dev of GPU_DEVICES) {
       expect(optB.state.get(b.params[0]!)).toMatchObject({ step: 5 });
     });
 
-    it.each(['RMSprop centered momentum weightDecay maximize', 'Adagrad initialAccumulatorValue maximize eps', 'Adamax', 'NAdam weightDecay momentumDecay maximize', 'RAdam decoupledWeightDecay'])(
+    it.each(['RMSprop centered momentum weightDecay maximize', 'Adagrad initialAccumulatorValue maximize eps', 'Adamax', 'NAdam weightDecay momentumDecay maximize', 'RAdam decoupledWeightDecay', 'Adadelta lr rho eps weightDecay maximize', 'ASGD lambd alpha t0 weightDecay maximize', 'Rprop etas stepSizes maximize'])(
       '%s: state updated in place from the second step; stateDict and loadStateDict round-trip on the device',
       async (name) => {
         const make = config(name);

@@ -330,3 +330,127 @@ export function radamParam(shape: readonly number[], operands: Readonly<Record<s
     segments: ['out'],
   });
 }
+
+/** The Adadelta state buffers, in packing order: squareAvg, accDelta. */
+export type AdadeltaSegment = 'sq' | 'acc';
+
+/**
+ * Adadelta's update from the old state, in locals: `sq = ρ·sq + (1 − ρ)·d²`,
+ * `delta = √(acc + eps) / √(sq + eps)·d`, `acc = ρ·acc + (1 − ρ)·delta²` (state absent on the first step: zeros).
+ */
+function adadeltaBody(flags: DecayFlags, first: boolean): string[] {
+  return [
+    ...direction(flags.maximize, flags.weightDecay),
+    first ? 'const sq = u_c * d * d;' : 'const sq = x_sq * u_rho + u_c * d * d;',
+    'const std = Math.sqrt(sq + u_eps);',
+    `const delta = (Math.sqrt(${first ? '' : 'x_acc + '}u_eps) / std) * d;`,
+    first ? 'const acc = u_c * delta * delta;' : 'const acc = x_acc * u_rho + u_c * delta * delta;',
+  ];
+}
+
+/**
+ * Adadelta's state, packed (see `adadeltaBody`). Operands: g, p (weight decay), sq, acc (absent on
+ * the first step). Uniforms: wd, rho, c = 1 − ρ, eps.
+ */
+export function adadeltaState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags, first: boolean, segments: readonly AdadeltaSegment[]): FusedSpec {
+  return fused({
+    name: `adadelta-state|${flags.maximize}|${flags.weightDecay}|${first}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'rho', 'c', 'eps'],
+    body: adadeltaBody(flags, first),
+    segments,
+  });
+}
+
+/**
+ * Adadelta's parameter, from the OLD state (the delta needs the old accDelta, so this kernel is
+ * launched before the state is replaced): `p + (−lr)·delta`. Operands: p, g, sq, acc (unless first).
+ * Uniforms: wd, rho, c, eps, negLr.
+ */
+export function adadeltaParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags, first: boolean): FusedSpec {
+  return fused({
+    name: `adadelta-param|${flags.maximize}|${flags.weightDecay}|${first}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'rho', 'c', 'eps', 'negLr'],
+    body: [...adadeltaBody(flags, first), 'const out = x_p + u_negLr * delta;'],
+    segments: ['out'],
+  });
+}
+
+/** ASGD's new parameter from the old one, in a local `pn`: `p·(1 − λ·η) + (−η)·d`. */
+const asgdBody = (flags: DecayFlags) => [...direction(flags.maximize, flags.weightDecay), 'const q = x_p * u_decay;', 'const pn = q + u_negEta * d;'];
+
+/**
+ * ASGD's average, from the old parameter (launched before the parameter is replaced):
+ * `ax = averaging ? ax + (pn − ax)·μ : pn` (μ ≠ 1 on the host: averaging). Operands: p, g, ax
+ * (absent on the first step: zeros). Uniforms: wd, decay = 1 − λ·η, negEta, mu.
+ */
+export function asgdState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags, first: boolean, averaging: boolean): FusedSpec {
+  const ax = first ? '0.0' : 'x_ax';
+  return fused({
+    name: `asgd-state|${flags.maximize}|${flags.weightDecay}|${first}|${averaging}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'decay', 'negEta', 'mu'],
+    body: [...asgdBody(flags), averaging ? `const ax = ${ax} + (pn - ${ax}) * u_mu;` : 'const ax = pn;'],
+    segments: ['ax'],
+  });
+}
+
+/** ASGD's parameter: `p·(1 − λ·η) + (−η)·d`. Operands: p, g. Uniforms: wd, decay, negEta. */
+export function asgdParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>, flags: DecayFlags): FusedSpec {
+  return fused({
+    name: `asgd-param|${flags.maximize}|${flags.weightDecay}`,
+    shape,
+    operands,
+    uniforms: ['wd', 'decay', 'negEta'],
+    body: [...asgdBody(flags), 'const out = pn;'],
+    segments: ['out'],
+  });
+}
+
+/** The Rprop state buffers, in packing order: prev (the previous masked gradient), stepSize. */
+export type RpropSegment = 'prev' | 'ss';
+
+/**
+ * Rprop's state, packed: with `prod = g·prev`, `eta = prod > 0 ? η+ : prod < 0 ? η− : 1` (NaN
+ * stays NaN), `ss = clamp(ss·eta, min, max)` (max wins, NaN propagates, as clamp_),
+ * `prev = prod < 0 ? 0 : g`. Operands: g, prev, ss (absent on the first step: zeros and lr).
+ * Uniforms: etaminus, etaplus, smin, smax, lr.
+ */
+export function rpropState(shape: readonly number[], operands: Readonly<Record<string, Operand>>, maximize: boolean, first: boolean, segments: readonly RpropSegment[]): FusedSpec {
+  return fused({
+    name: `rprop-state|${maximize}|${first}`,
+    shape,
+    operands,
+    uniforms: ['etaminus', 'etaplus', 'smin', 'smax', 'lr'],
+    body: [
+      `const d = ${maximize ? '-x_g' : 'x_g'};`,
+      `const prod = d * ${first ? '0.0' : 'x_prev'};`,
+      'let eta = 1.0;',
+      'if (prod > 0.0) { eta = u_etaplus; }',
+      'if (prod < 0.0) { eta = u_etaminus; }',
+      'if (prod != prod) { eta = prod; }',
+      `let ss = ${first ? 'u_lr' : 'x_ss'} * eta;`,
+      'if (ss < u_smin) { ss = u_smin; }',
+      'if (ss > u_smax) { ss = u_smax; }',
+      'let prev = d;',
+      'if (prod < 0.0) { prev = 0.0; }',
+    ],
+    segments,
+  });
+}
+
+/** Rprop's parameter from the new state: `p − sign(prev)·ss`. Operands: p, prev, ss. */
+export function rpropParam(shape: readonly number[], operands: Readonly<Record<string, Operand>>): FusedSpec {
+  return fused({
+    name: 'rprop-param',
+    shape,
+    operands,
+    uniforms: [],
+    body: ['let sg = 0.0;', 'if (x_prev > 0.0) { sg = 1.0; }', 'if (x_prev < 0.0) { sg = -1.0; }', 'if (x_prev != x_prev) { sg = x_prev; }', 'const out = x_p - sg * x_ss;'],
+    segments: ['out'],
+  });
+}
