@@ -1,4 +1,6 @@
 /** `F.linear`, `F.dropout`, `F.embedding`, `F.oneHot`: the functional forms of the basic layers. */
+import { apply } from '../autograd/function.js';
+import { addmm } from '../autograd/ops/linalg.js';
 import { arange, rand } from '../tensor/creation.js';
 import { DEFAULT_FLOAT, isFloating } from '../tensor/dtype.js';
 import type { Generator } from '../tensor/random.js';
@@ -15,8 +17,16 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   checkTensorArg('linear', 'input', 1, x);
   checkTensorArg('linear', 'weight', 2, weight);
   if (bias != null) checkTensorArg('linear', 'bias', 3, bias);
+  // On the gpu device a 2-D input takes one fused kernel (addmm) instead of matmul + add.
+  if (bias && x.device === 'gpu' && fusable(x, weight, bias)) return apply(addmm, [x, weight.t(), bias], undefined);
   const y = x.matmul(weight.t());
   return bias ? y.add(bias) : y;
+}
+
+/** Operands the fused addmm takes as they are: 2-D input, matching sizes, one dtype and device. */
+function fusable(x: Tensor, weight: Tensor, bias: Tensor): boolean {
+  return x.dim() === 2 && weight.dim() === 2 && bias.dim() === 1 && x.shape[1] === weight.shape[1] && bias.shape[0] === weight.shape[0]
+    && x.dtype === weight.dtype && x.dtype === bias.dtype && weight.device === x.device && bias.device === x.device;
 }
 
 /** Options of `F.dropout`. */

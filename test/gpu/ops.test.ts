@@ -91,6 +91,25 @@ describeEachDevice('matmul', (dev) => {
     await checkOnDevice(dev, [{ shape: [2, 1, 4, 5] }, { shape: [3, 5, 2] }], (a, b) => a.matmul(b), tol, { grad: true });
   });
 
+  it('F.linear on a 2-D input: one fused addmm kernel (bias in the product), values and gradients', async () => {
+    const F = tg.nn.functional;
+    await checkOnDevice(dev, [{ shape: [6, 7] }, { shape: [5, 7] }, { shape: [5] }], (x, w, b) => F.linear(x, w, b), tol, { grad: true });
+    await checkOnDevice(dev, [{ shape: [9, 16] }, { shape: [12, 16] }, { shape: [12] }], (x, w, b) => F.linear(x, w, b).relu(), tol, { grad: true });
+    if (dev.device !== 'gpu') return;
+    const [x, w, b] = [tg.randn([33, 40]), tg.randn([24, 40]), tg.randn([24])].map((t) => t.to(dev.device));
+    const launches = (f: () => Tensor) => {
+      const before = tg.gpu.stats().launches;
+      f();
+      return tg.gpu.stats().launches - before;
+    };
+    launches(() => F.linear(x!, w!, b!)); // compile and upload once
+    launches(() => x!.matmul(w!.t()).add(b!));
+    const fused = launches(() => F.linear(x!, w!, b!));
+    expect(fused).toBe(launches(() => x!.matmul(w!.t()).add(b!)) - 1);
+    expect(F.linear(x!, w!, b!).gradFn).toBeNull();
+    expect(F.linear(x!, w!.requiresGrad_(), b!).gradFn!.name).toBe('AddmmBackward');
+  });
+
   it('a 64x96 @ 96x80 product within float32 accumulation error', async () => {
     // notes §5.1: |err| <= 1e-6 · K · max|a| · max|b| held on every float32 backend
     await checkOnDevice(dev, [{ shape: [64, 96] }, { shape: [96, 80] }], (a, b) => a.matmul(b), { atol: 1e-6 * 96 * 4, rtol: 0 });

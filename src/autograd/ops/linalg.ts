@@ -1,6 +1,7 @@
 /** Batched matrix multiply on equal batch shapes; the Tensor layer handles 1-D and broadcasting. */
 import { backendOf } from '../../tensor/backend/device.js';
 import { defineOp } from '../function.js';
+import { noGrad } from '../grad-mode.js';
 
 export const matmul = defineOp({
   name: 'mm',
@@ -14,6 +15,25 @@ export const matmul = defineOp({
     n[0] ? (columnMajor(a!) ? b!.matmul(g.transpose(-1, -2)).transpose(-1, -2) : g.matmul(b!.transpose(-1, -2))) : null,
     n[1] ? (columnMajor(b!) ? g.transpose(-1, -2).matmul(a!).transpose(-1, -2) : a!.transpose(-1, -2).matmul(g)) : null,
   ],
+});
+
+/**
+ * `a @ b + bias` for 2-D `a` [m, k], `b` [k, n] and a 1-D `bias` [n] (PyTorch's addmm, as its
+ * `linear` uses): one kernel where the backend fuses it (the gpu device), else matmul then add.
+ * Gradients are matmul's (same formulas, same layouts) and the bias's column sums.
+ */
+export const addmm = defineOp({
+  name: 'addmm',
+  saves: 'inputs',
+  savedInputs: (rg) => [rg[1]!, rg[0]!, false],
+  forward: ([a, b, bias]) => {
+    const [m, n] = [a!.shape[0]!, b!.shape[1]!];
+    return backendOf(a!).matmulBias?.(a!, b!, bias!.expand([m, n])) ?? noGrad(() => a!.matmul(b!).add(bias!));
+  },
+  backward: (ctx, g) => {
+    const [ga, gb] = matmul.backward!({ ...ctx, inputs: ctx.inputs.slice(0, 2), attrs: undefined }, g);
+    return [ga ?? null, gb ?? null, ctx.needsInputGrad[2] ? g.sum(0) : null];
+  },
 });
 
 /** True when the matrix dims are stored column-major (a transposed row-major matrix). */

@@ -80,6 +80,12 @@ export interface Backend {
   /** `[..., m, k] @ [..., k, n]` with equal batch shapes. */
   matmul(a: View, b: View): View;
   /**
+   * Optional fused `a @ b + bias` (PyTorch's addmm; `bias` already expanded to the result's shape
+   * through strides): the product rounded first, then the bias added, as the two ops do. Null
+   * where the backend has no kernel for these operands (the op then runs matmul and add).
+   */
+  matmulBias?(a: View, b: View, bias: View): View | null;
+  /**
    * Optional fused softmax (or logSoftmax when `log`) along `axis`: a fast path the softmax ops
    * try first. Returns null where the backend has no kernel for this input (the op then runs
    * its composite forward).

@@ -205,6 +205,15 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return deviceView(launch(K.matmul(la!, lb!), [a, b]), shape, a.dtype);
     },
 
+    matmulBias(a, b, bias) {
+      if (onHost([a, b, bias], a.dtype)) return null;
+      const r = a.shape.length;
+      const shape = [...a.shape.slice(0, r - 1), b.shape[r - 1]!];
+      checkSize(shape);
+      const [la, lb, lc] = args([a, b, bias]);
+      return deviceView(launch(K.matmul(la!, lb!, lc!), [a, b, bias]), shape, a.dtype);
+    },
+
     gather(x, dim, index) {
       if (onHost([x, index], x.dtype)) return onCpu([x, index], ([c, i]) => cpuBackend.gather(c!, dim, i!));
       checkSize(index.shape);

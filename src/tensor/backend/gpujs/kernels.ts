@@ -237,13 +237,13 @@ export function argReduce(op: ArgReduceOp, x: ArgLayout, axis: number): KernelSp
  * Batched matmul `[..., m, k] @ [..., k, n]` on strided operands: transposed and broadcast
  * operands (the backward's `g @ bᵀ`, `aᵀ @ g`) are read through their strides, never copied.
  */
-export function matmul(a: ArgLayout, b: ArgLayout): KernelSpec {
+export function matmul(a: ArgLayout, b: ArgLayout, bias?: ArgLayout): KernelSpec {
   const rank = a.shape.length;
   const [m, k, n] = [a.shape[rank - 2]!, a.shape[rank - 1]!, b.shape[rank - 1]!];
   const outShape = [...a.shape.slice(0, rank - 2), m, n];
   const batchDims = outShape.slice(0, rank - 2).map((_, i) => i);
   return {
-    key: `mm|${sig(a)}|${sig(b)}`,
+    key: `mm|${sig(a)}|${sig(b)}${bias ? `|bias|${sig(bias)}` : ''}`,
     length: numel(outShape),
     source: () => {
       const coord = (d: number) => `c${d}`;
@@ -251,14 +251,16 @@ export function matmul(a: ArgLayout, b: ArgLayout): KernelSpec {
       const bBase = index(b, coord, [...batchDims, rank - 1]);
       const ak = a.strides[rank - 1]!;
       const bk = b.strides[rank - 2]!;
-      return fn(['a', 'b'], [
+      return fn(bias ? ['a', 'b', 'c'] : ['a', 'b'], [
         'const i = this.thread.x;',
         ...decode(outShape, 'i', 'c'),
         `const ab = ${aBase};`,
         `const bb = ${bBase};`,
         'let s = 0;',
         `for (let p = 0; p < ${k}; p++) { s = s + a[ab + p * ${ak}] * b[bb + p * ${bk}]; }`,
-        'return s;',
+        // The fused bias (addmm): the product is rounded to float32 first, then the bias added,
+        // as the unfused matmul + add does.
+        bias ? `return s + c[${index(bias, coord)}];` : 'return s;',
       ]);
     },
   };
