@@ -19,6 +19,26 @@ interface Result {
   note?: string;
 }
 
+/**
+ * Every pool worker this context created, and whether tensorgrad terminated it: the leak check
+ * runs here, in the page, because Playwright may keep listing a worker that was terminated while
+ * it was still starting (the resize test does that on purpose).
+ */
+const poolWorkers = new Map<Worker, boolean>();
+const NativeWorker = globalThis.Worker as typeof Worker | undefined;
+if (NativeWorker) {
+  globalThis.Worker = class extends NativeWorker {
+    constructor(url: string | URL, opts?: WorkerOptions) {
+      super(url, opts);
+      if (opts?.name?.startsWith('tensorgrad worker')) poolWorkers.set(this, false);
+    }
+    override terminate(): void {
+      if (poolWorkers.has(this)) poolWorkers.set(this, true);
+      super.terminate();
+    }
+  } as typeof Worker;
+}
+
 const mode = new URLSearchParams(location.search).get('mode') ?? 'isolated';
 const inWorker = typeof document === 'undefined';
 const tests: [string, () => Promise<string | void>][] = [];
@@ -166,6 +186,9 @@ if (mode === 'isolated' || mode === 'worker') {
     const before = workerJobCount();
     assertSameBits(products(cases), single);
     assert(workerJobCount() === before, 'a worker ran a job');
+    const alive = [...poolWorkers.values()].filter((terminated) => !terminated).length;
+    assert(poolWorkers.size > 0 && alive === 0, `${alive} of ${poolWorkers.size} pool workers were never terminated`);
+    return `${poolWorkers.size} pool workers created here, all terminated`;
   });
 
   test('timing: 1024x1024 @ 1024x1024 on 1 and 2 threads (median of 5)', async () => {
