@@ -34,6 +34,39 @@ export function trackInScope(t: Disposable): void {
 }
 
 /**
+ * @internal The tensors referencing a storage whose memory is freed explicitly (gpu buffers,
+ * wasm-memory blocks): counted, each owner released once, each owner tracked by the innermost
+ * scope so the scope's end releases it.
+ * @example
+ * const owners = new Owners();
+ * owners.retain(tensor);
+ * if (owners.release(tensor)) freeTheBuffer();
+ */
+export class Owners {
+  private n = 0;
+  private readonly released = new WeakSet<object>();
+
+  /** References still held. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** A tensor took a reference (the Tensor constructor calls its storage's `retain`). */
+  retain(owner: object): void {
+    this.n++;
+    trackInScope(owner as Disposable);
+  }
+
+  /** A tensor let go (`dispose()`, scope end); true when that was the last reference. */
+  release(owner: object): boolean {
+    if (this.released.has(owner)) return false;
+    this.released.add(owner);
+    this.n--;
+    return this.n <= 0;
+  }
+}
+
+/**
  * Keep a tensor alive past every enclosing `scope()` (as tfjs's `keep`); it is then freed by
  * `dispose()` or the garbage collector.
  * @example

@@ -10,7 +10,7 @@
  */
 import type { DType, TypedArray } from '../../dtype.js';
 import type { Storage } from '../backend.js';
-import { trackInScope, type Disposable } from '../../scope.js';
+import { Owners, trackInScope, type Disposable } from '../../scope.js';
 import type { Handle, Runtime } from './runtime.js';
 
 /** What the finalizer frees: shared with the storage so in-place swaps update it. */
@@ -32,8 +32,7 @@ export class GpuStorage implements Storage, Disposable {
   readonly runtime: Runtime;
   private hostData: TypedArray | null;
   private readonly cell: Cell;
-  private refs = 0;
-  private released = new WeakSet<object>();
+  private readonly owners = new Owners();
   freed = false;
 
   private constructor(runtime: Runtime, dtype: DType, length: number, host: TypedArray | null, handle: Handle | null) {
@@ -94,21 +93,17 @@ export class GpuStorage implements Storage, Disposable {
 
   /** A tensor took a reference (called from the Tensor constructor). */
   retain(owner: object): void {
-    this.refs++;
-    trackInScope(owner as Disposable);
+    this.owners.retain(owner);
   }
 
   /** A tensor let go of its reference (`dispose()`); the last one frees the buffer. */
   release(owner: object): void {
-    if (this.released.has(owner)) return;
-    this.released.add(owner);
-    this.refs--;
-    if (this.refs <= 0) this.free();
+    if (this.owners.release(owner)) this.free();
   }
 
   /** Scope end: free if no tensor holds this storage (an op's internal intermediate). */
   dispose(): void {
-    if (this.refs <= 0) this.free();
+    if (this.owners.count <= 0) this.free();
   }
 
   free(): void {

@@ -6,7 +6,7 @@
  * scope that made it returns, or (late) through a FinalizationRegistry backstop.
  */
 import type { DType } from '../../dtype.js';
-import { trackInScope, type Disposable } from '../../scope.js';
+import { Owners } from '../../scope.js';
 import type { Storage } from '../backend.js';
 import { allocResidentBlock, inScopeAllocationsEnabled, type ResidentBlock } from './runtime.js';
 
@@ -84,8 +84,7 @@ export class ResidentStorage implements Storage {
   version = 0;
   private view: Float32Array | null;
   private block: ResidentBlock | null;
-  private refs = 0;
-  private readonly released = new WeakSet<object>();
+  private readonly owners = new Owners();
 
   constructor(block: ResidentBlock) {
     this.view = block.view;
@@ -106,16 +105,12 @@ export class ResidentStorage implements Storage {
 
   /** A tensor took a reference (called from the Tensor constructor): the scope tracks it. */
   retain(owner: object): void {
-    this.refs++;
-    trackInScope(owner as Disposable);
+    this.owners.retain(owner);
   }
 
   /** A tensor let go of its reference (`dispose()`, scope end); the last one frees the block. */
   release(owner: object): void {
-    if (this.released.has(owner)) return;
-    this.released.add(owner);
-    this.refs--;
-    if (this.refs <= 0) this.free();
+    if (this.owners.release(owner)) this.free();
   }
 
   free(): void {
