@@ -180,6 +180,27 @@ test('optim.SGD (Nesterov) and optim.Adam (AMSGrad) update gpu parameters with f
   }
 });
 
+test('nn.Sequential fuses Linear + ReLU/Tanh/Sigmoid into one kernel each: values and gradients', async () => {
+  const run = async (d: tg.Device, f: 'float32' | 'float64') => {
+    const model = new tg.nn.Sequential(new tg.nn.Linear(6, 8), new tg.nn.ReLU(), new tg.nn.Linear(8, 5), new tg.nn.Tanh(), new tg.nn.Linear(5, 3), new tg.nn.Sigmoid());
+    tg.noGrad(() => model.parameters().forEach((p, i) => p.copy_(tg.tensor(seq(p.numel(), 0.6 + 0.01 * i), { shape: p.shape }))));
+    (f === 'float64' ? model.double() : model).to(d);
+    const x = t([7, 6], d, f);
+    const before = d === 'gpu' ? tg.gpu.stats().launches : 0;
+    const out = model.call(x);
+    const launches = d === 'gpu' ? tg.gpu.stats().launches - before : 0;
+    out.square().sum().backward();
+    const values = [...(await vals(out))];
+    for (const p of model.parameters()) values.push(...(await vals(p.grad!)));
+    return { values, launches, name: out.gradFn!.name };
+  };
+  const got = await run('gpu', 'float32');
+  const want = await run('cpu', 'float64');
+  assert(got.name === 'AddmmActivationBackward', `gradFn ${got.name}`);
+  assert(got.launches === 3, `forward launched ${got.launches} kernels (3 fused pairs)`);
+  got.values.forEach((g, i) => assert(Math.abs(g - want.values[i]!) <= 1e-5 + 1e-4 * Math.abs(want.values[i]!), `element ${i}: ${g} != ${want.values[i]}`));
+});
+
 test('every kernel ran as the chosen backend', async () => {
   await tg.gpu.synchronize();
   const classes = Object.keys(tg.gpu.stats().kernelClasses);

@@ -3,9 +3,13 @@
  * Children live under their index (`'0'`, `'1'`, ...) or key, so `stateDict()` keys read
  * `0.weight`, `layers.1.bias`, as in PyTorch, and `seq[0]` works like Python's `seq[0]`.
  */
+import type { FusedActivation } from '../tensor/backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ReLU, Sigmoid, Tanh } from './activation.js';
+import { linearActivation } from './functional-layers.js';
+import { Linear } from './layers.js';
 import { Module, type AnyModule } from './module.js';
-import { childEntries } from './module-registry.js';
+import { childEntries, reg as registry } from './module-registry.js';
 
 /** A module mapping one tensor to one tensor (what `Sequential` chains). */
 export type TensorModule = Module<[Tensor], Tensor>;
@@ -70,10 +74,36 @@ export class Sequential extends Module implements Iterable<TensorModule> {
   }
 
   override forward(x: Tensor): Tensor {
+    const mods = indexed<TensorModule>(this);
     let y = x;
-    for (const m of this) y = m.call(y);
+    for (let i = 0; i < mods.length; i++) {
+      // On the gpu device, Linear then ReLU/Tanh/Sigmoid run as one kernel (a graph-level fusion
+      // PyTorch leaves to torch.compile). Nothing outside can see the linear's output here (no
+      // hooks on either module), so values and gradients are the unfused ones.
+      const act = y.device === 'gpu' ? fusedActivation(mods[i]!, mods[i + 1]) : null;
+      if (act) {
+        const lin = mods[i] as unknown as Linear;
+        y = linearActivation(y, lin.weight, lin.bias, act);
+        i++;
+      } else y = mods[i]!.call(y);
+    }
     return y;
   }
+}
+
+const FUSED_ACTIVATIONS = new Map<unknown, FusedActivation>([[ReLU, 'relu'], [Tanh, 'tanh'], [Sigmoid, 'sigmoid']]);
+
+/** Hooks that would see the linear output or the activation's call, which fusion skips. */
+const hooked = (m: object) => registry(m).preHooks.size > 0 || registry(m).hooks.size > 0;
+
+/**
+ * The activation to fuse into `m` when `m` is exactly an `nn.Linear` followed by exactly
+ * `nn.ReLU`, `nn.Tanh` or `nn.Sigmoid` (subclasses may override forward), neither with hooks.
+ */
+function fusedActivation(m: TensorModule, next: TensorModule | undefined): FusedActivation | null {
+  if (next === undefined || m.constructor !== Linear) return null;
+  const act = FUSED_ACTIVATIONS.get(next.constructor);
+  return act !== undefined && !hooked(m) && !hooked(next) ? act : null;
 }
 
 /**

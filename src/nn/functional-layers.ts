@@ -1,6 +1,7 @@
 /** `F.linear`, `F.dropout`, `F.embedding`, `F.oneHot`: the functional forms of the basic layers. */
 import { apply } from '../autograd/function.js';
-import { addmm } from '../autograd/ops/linalg.js';
+import { addmm, addmmActivation } from '../autograd/ops/linalg.js';
+import type { FusedActivation } from '../tensor/backend/backend.js';
 import { arange, rand } from '../tensor/creation.js';
 import { DEFAULT_FLOAT, isFloating } from '../tensor/dtype.js';
 import type { Generator } from '../tensor/random.js';
@@ -21,6 +22,24 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (bias && x.device === 'gpu' && fusable(x, weight, bias)) return apply(addmm, [x, weight.t(), bias], undefined);
   const y = x.matmul(weight.t());
   return bias ? y.add(bias) : y;
+}
+
+/**
+ * `act(F.linear(x, weight, bias))` for relu, tanh or sigmoid: on the gpu device, a 2-D input with
+ * a bias is one kernel (`addmmActivation`: matmul, bias and activation fused; the backward reads
+ * only the activation's result); elsewhere exactly `linear` then the activation. `nn.Sequential`
+ * calls it for a `Linear` followed by `ReLU`, `Tanh` or `Sigmoid`.
+ * @example
+ * linearActivation(x, fc.weight, fc.bias, 'relu'); // = F.relu(F.linear(x, fc.weight, fc.bias))
+ */
+export function linearActivation(x: Tensor, weight: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+  if (bias && x.device === 'gpu') {
+    checkTensorArg('linear', 'input', 1, x);
+    checkTensorArg('linear', 'weight', 2, weight);
+    checkTensorArg('linear', 'bias', 3, bias);
+    if (fusable(x, weight, bias)) return apply(addmmActivation, [x, weight.t(), bias], activation);
+  }
+  return linear(x, weight, bias)[activation]();
 }
 
 /** Operands the fused addmm takes as they are: 2-D input, matching sizes, one dtype and device. */

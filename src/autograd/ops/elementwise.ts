@@ -3,7 +3,7 @@
  * take equal shapes and dtypes: the Tensor layer broadcasts (expand) and promotes (cast) first.
  */
 import { isFloating, type DType } from '../../tensor/dtype.js';
-import type { BinaryOp, UnaryOp, View } from '../../tensor/backend/backend.js';
+import type { BinaryOp, FusedActivation, UnaryOp, View } from '../../tensor/backend/backend.js';
 import { backendOf } from '../../tensor/backend/device.js';
 import { where as whereFn, type Tensor } from '../../tensor/tensor.js';
 import { apply, defineOp, type Ctx, type OpDef } from '../function.js';
@@ -35,6 +35,16 @@ const UNARY_GRADS: Partial<Record<UnaryOp, { grad: UnaryGrad; saves: 'none' | 'i
   ceil: { grad: (g) => g.mul(0), saves: 'none' },
   round: { grad: (g) => g.mul(0), saves: 'none' },
 };
+
+/**
+ * The gradient of a unary `op` whose derivative needs only its result `out` (tanh, sigmoid,
+ * relu: the activations a backend fuses into a linear layer), in differentiable Tensor ops.
+ * @example
+ * activationGrad('tanh', g, y); // g·(1 − y²)
+ */
+export function activationGrad(op: FusedActivation, g: Tensor, out: Tensor): Tensor {
+  return UNARY_GRADS[op]!.grad(g, out, out);
+}
 
 /**
  * `x <= threshold ? 0 : g` (PyTorch's threshold_backward): relu's gradient in one kernel where the

@@ -1,7 +1,9 @@
 /** Batched matrix multiply on equal batch shapes; the Tensor layer handles 1-D and broadcasting. */
 import { backendOf } from '../../tensor/backend/device.js';
-import { defineOp } from '../function.js';
+import type { FusedActivation } from '../../tensor/backend/backend.js';
+import { defineOp, type OpDef } from '../function.js';
 import { noGrad } from '../grad-mode.js';
+import { activationGrad } from './elementwise.js';
 
 export const matmul = defineOp({
   name: 'mm',
@@ -34,6 +36,23 @@ export const addmm = defineOp({
     const [ga, gb] = matmul.backward!({ ...ctx, inputs: ctx.inputs.slice(0, 2), attrs: undefined }, g);
     return [ga ?? null, gb ?? null, ctx.needsInputGrad[2] ? g.sum(0) : null];
   },
+});
+
+/**
+ * `act(a @ b + bias)` for the activations whose gradient needs only the result (relu, tanh,
+ * sigmoid): one kernel on a backend that fuses them (the gpu device), which `nn.Sequential` uses
+ * for a Linear followed by that activation. The backward is the activation's (from the saved
+ * result), then addmm's. Without a fused kernel it runs addmm then the activation.
+ */
+export const addmmActivation: OpDef<FusedActivation> = defineOp<FusedActivation>({
+  name: 'addmmActivation',
+  saves: 'all',
+  savedInputs: (rg) => [rg[1]!, rg[0]!, false],
+  forward: ([a, b, bias], act) => {
+    const [m, n] = [a!.shape[0]!, b!.shape[1]!];
+    return backendOf(a!).matmulBias?.(a!, b!, bias!.expand([m, n]), act) ?? noGrad(() => a!.matmul(b!).add(bias!)[act]());
+  },
+  backward: (ctx, g) => addmm.backward!({ ...ctx, attrs: undefined }, activationGrad(ctx.attrs, g, ctx.output)),
 });
 
 /** True when the matrix dims are stored column-major (a transposed row-major matrix). */

@@ -33,6 +33,9 @@ export type UnaryOp =
   | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'reciprocal' | 'floor' | 'ceil' | 'round'
   | 'logicalNot' | 'isnan' | 'isfinite';
 
+/** The activations a backend may fuse into `matmulBias` (their gradients need only the result). */
+export type FusedActivation = 'relu' | 'tanh' | 'sigmoid';
+
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
@@ -83,8 +86,10 @@ export interface Backend {
    * Optional fused `a @ b + bias` (PyTorch's addmm; `bias` already expanded to the result's shape
    * through strides): the product rounded first, then the bias added, as the two ops do. Null
    * where the backend has no kernel for these operands (the op then runs matmul and add).
+   * With `activation`, the activation is applied to each sum in the same kernel (`F.linear`
+   * followed by relu, tanh or sigmoid in an `nn.Sequential`), with the unfused unary's formula.
    */
-  matmulBias?(a: View, b: View, bias: View): View | null;
+  matmulBias?(a: View, b: View, bias: View, activation?: FusedActivation): View | null;
   /**
    * Optional fused softmax (or logSoftmax when `log`) along `axis`: a fast path the softmax ops
    * try first. Returns null where the backend has no kernel for this input (the op then runs

@@ -205,13 +205,13 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return deviceView(launch(K.matmul(la!, lb!), [a, b]), shape, a.dtype);
     },
 
-    matmulBias(a, b, bias) {
+    matmulBias(a, b, bias, activation) {
       if (onHost([a, b, bias], a.dtype)) return null;
       const r = a.shape.length;
       const shape = [...a.shape.slice(0, r - 1), b.shape[r - 1]!];
       checkSize(shape);
       const [la, lb, lc] = args([a, b, bias]);
-      return deviceView(launch(K.matmul(la!, lb!, lc!), [a, b, bias]), shape, a.dtype);
+      return deviceView(launch(K.matmul(la!, lb!, lc!, activation), [a, b, bias]), shape, a.dtype);
     },
 
     gather(x, dim, index) {

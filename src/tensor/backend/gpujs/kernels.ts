@@ -7,7 +7,7 @@
  * Kernel bodies stay within what gpu.js translates to GLSL, WGSL and WebAssembly: `let`/`const`,
  * arithmetic, `Math.*`, `if`, constant-bound `for` loops, and one `return`.
  */
-import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { ArgReduceOp, BinaryOp, FusedActivation, ReduceOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 
 /** A strided view into a flat device buffer of `length` elements. */
@@ -237,13 +237,13 @@ export function argReduce(op: ArgReduceOp, x: ArgLayout, axis: number): KernelSp
  * Batched matmul `[..., m, k] @ [..., k, n]` on strided operands: transposed and broadcast
  * operands (the backward's `g @ bᵀ`, `aᵀ @ g`) are read through their strides, never copied.
  */
-export function matmul(a: ArgLayout, b: ArgLayout, bias?: ArgLayout): KernelSpec {
+export function matmul(a: ArgLayout, b: ArgLayout, bias?: ArgLayout, activation?: FusedActivation): KernelSpec {
   const rank = a.shape.length;
   const [m, k, n] = [a.shape[rank - 2]!, a.shape[rank - 1]!, b.shape[rank - 1]!];
   const outShape = [...a.shape.slice(0, rank - 2), m, n];
   const batchDims = outShape.slice(0, rank - 2).map((_, i) => i);
   return {
-    key: `mm|${sig(a)}|${sig(b)}${bias ? `|bias|${sig(bias)}` : ''}`,
+    key: `mm|${sig(a)}|${sig(b)}${bias ? `|bias|${sig(bias)}` : ''}${bias && activation ? `|${activation}` : ''}`,
     length: numel(outShape),
     source: () => {
       const coord = (d: number) => `c${d}`;
@@ -260,7 +260,9 @@ export function matmul(a: ArgLayout, b: ArgLayout, bias?: ArgLayout): KernelSpec
         `for (let p = 0; p < ${k}; p++) { s = s + a[ab + p * ${ak}] * b[bb + p * ${bk}]; }`,
         // The fused bias (addmm): the product is rounded to float32 first, then the bias added,
         // as the unfused matmul + add does.
-        bias ? `return s + c[${index(bias, coord)}];` : 'return s;',
+        // A fused activation (linear + relu/tanh/sigmoid) applies the unary kernel's own
+        // statements (UNARY_SRC) to the sum.
+        ...(!bias ? ['return s;'] : activation ? [`const lin = s + c[${index(bias, coord)}];`, ...UNARY_SRC[activation]('lin')] : [`return s + c[${index(bias, coord)}];`]),
       ]);
     },
   };
