@@ -110,6 +110,9 @@ const erfOp = defineOp<undefined>({
   name: 'erf',
   saves: 'inputs',
   forward: ([x]) => {
+    // A device erf stays on the device (float32 kernel); elsewhere the double-precision scalar.
+    const onDevice = backendOf(x!).erf?.(x!);
+    if (onDevice) return onDevice;
     const src = x!.dataSync();
     const out = allocArray(x!.dtype, src.length);
     for (let i = 0; i < src.length; i++) out[i] = erfScalar(src[i]!);

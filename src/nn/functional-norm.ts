@@ -11,8 +11,12 @@ export interface BatchNormOptions {
   bias?: Tensor | null;
   /** Use batch statistics and update the running ones (default false: use the running ones). */
   training?: boolean;
-  /** Running-stat update factor: `running = (1 - momentum) * running + momentum * batch` (default 0.1). */
-  momentum?: number;
+  /**
+   * Running-stat update factor: `running = (1 - momentum) * running + momentum * batch` (default
+   * 0.1). A 0-d tensor works too (`nn.BatchNorm*` with momentum null passes 1 / batches seen as a
+   * device tensor off the CPU, so the count is never read back).
+   */
+  momentum?: number | Tensor;
   /** Added to the variance for stability (default 1e-5). */
   eps?: number;
 }
@@ -44,8 +48,9 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
     variance = sqSum.div(n);
     if (training && (runningMean || runningVar)) {
       noGrad(() => {
-        if (runningMean) runningMean.mul_(1 - momentum).add_(mean.reshape([c]).mul(momentum));
-        if (runningVar) runningVar.mul_(1 - momentum).add_(sqSum.reshape([c]).div(n - 1).mul(momentum));
+        const keep = typeof momentum === 'number' ? 1 - momentum : momentum.rsub(1);
+        if (runningMean) runningMean.mul_(keep).add_(mean.reshape([c]).mul(momentum));
+        if (runningVar) runningVar.mul_(keep).add_(sqSum.reshape([c]).div(n - 1).mul(momentum));
       });
     }
   } else {

@@ -83,12 +83,13 @@ export abstract class BatchNormBase extends Module {
 
   override forward(x: Tensor): Tensor {
     this.checkInputDim(x);
-    let factor = this.momentum ?? 0;
+    let factor: number | Tensor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.numBatchesTracked) {
       const count = this.numBatchesTracked;
       noGrad(() => count.add_(1));
-      // NOTE: momentum null means a cumulative moving average: factor 1 / batches seen.
-      factor = this.momentum === null ? 1 / count.item() : this.momentum;
+      // NOTE: momentum null means a cumulative moving average: factor 1 / batches seen (a device
+      // tensor off the CPU, so the count is not read back every step).
+      if (this.momentum === null) factor = count.device === 'cpu' ? 1 / count.item() : count.to(this.runningMean?.dtype ?? 'float32').reciprocal();
     }
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
     const track = !this.training || this.trackRunningStats;

@@ -5,6 +5,7 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { cat } from '../tensor/functional.js';
 import { tensor } from '../tensor/creation.js';
+import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from '../optim/check.js';
 import { readFloats, writeFloats, type FloatArray } from '../optim/flat.js';
@@ -70,6 +71,7 @@ export function clipGradNorm(params: TensorOrTensors, maxNorm: number, opts: Cli
   const normType = opts.normType ?? 2;
   const grads = asList(params).flatMap((p) => (p.grad ? [p.grad] : []));
   if (grads.length === 0) return tensor(0);
+  if (grads.some((g) => g.device !== 'cpu')) return clipOnDevice(grads, maxNorm, normType, opts.errorIfNonfinite ?? false);
   const dtype = grads[0]!.dtype;
   const norms = grads.map((g) => pNorm(readFloats(g), normType));
   // NOTE: as PyTorch, the total is the norm of the per-tensor norms (their max for inf).
@@ -90,6 +92,30 @@ export function clipGradNorm(params: TensorOrTensors, maxNorm: number, opts: Cli
 }
 
 /**
+ * `clipGradNorm` for gradients off the CPU, as PyTorch's foreach path: the norms, the total and
+ * the clip coefficient are 0-d device tensors and every gradient is scaled in place, so nothing
+ * is read back (unless `errorIfNonfinite`, which must look at the total, as in PyTorch).
+ */
+function clipOnDevice(grads: readonly Tensor[], maxNorm: number, normType: number, errorIfNonfinite: boolean): Tensor {
+  const total = scope(() =>
+    noGrad(() => {
+      const norms = grads.map((g) => g.norm(normType).reshape([1]));
+      return cat(norms).norm(normType);
+    }),
+  );
+  if (errorIfNonfinite && !Number.isFinite(total.item())) {
+    throw new Error(`The total norm of order ${pyFloat(normType)} for gradients from \`parameters\` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set \`errorIfNonfinite: false\``);
+  }
+  scope(() =>
+    noGrad(() => {
+      const coef = total.add(1e-6).rdiv(maxNorm).clamp(null, 1);
+      for (const g of grads) g.mul_(coef);
+    }),
+  );
+  return total;
+}
+
+/**
  * Clamp every gradient of `params` to `[-clipValue, clipValue]` in place (`clip_grad_value_`).
  * @example
  * loss.backward();
@@ -98,6 +124,10 @@ export function clipGradNorm(params: TensorOrTensors, maxNorm: number, opts: Cli
 export function clipGradValue(params: TensorOrTensors, clipValue: number): void {
   for (const p of asList(params)) {
     if (!p.grad) continue;
+    if (p.grad.device !== 'cpu') {
+      noGrad(() => p.grad!.clamp_(-clipValue, clipValue));
+      continue;
+    }
     writeFloats([p.grad], (a: FloatArray) => {
       for (let i = 0; i < a.length; i++) {
         const v = a[i]!;

@@ -20,6 +20,19 @@ describeEachDevice('elementwise', (dev) => {
     await checkOnDevice(dev, [{ shape: [7], lo: -1e-3, hi: 1e-3 }], (x) => [x.expm1(), x.log1p(), x.tanh()], { atol: 1e-10, rtol: 1e-5 });
   });
 
+  it('erf (GELU\'s exact form) stays on the device: accurate near 0 and in the tails', async () => {
+    const F = tg.nn.functional;
+    await checkOnDevice(dev, [{ shape: [64], lo: -4, hi: 4 }], (x) => F.erf(x), { atol: 2e-7, rtol: 2e-6 }, { grad: true });
+    await checkOnDevice(dev, [{ shape: [16], lo: -1e-3, hi: 1e-3 }], (x) => F.erf(x), { atol: 1e-12, rtol: 2e-6 });
+    await checkOnDevice(dev, [{ shape: [16], lo: 0.45, hi: 0.55 }], (x) => [F.erf(x), F.erf(x.neg())], { atol: 2e-7, rtol: 2e-6 });
+    await checkOnDevice(dev, [{ shape: [5, 7] }], (x) => F.gelu(x), { atol: 1e-6, rtol: 1e-5 }, { grad: true });
+    if (dev.device === 'gpu') {
+      const before = tg.gpu.stats().readbacks;
+      F.erf(tg.randn([100]).to('gpu'));
+      expect(tg.gpu.stats().readbacks).toBe(before);
+    }
+  });
+
   it('binary ops with broadcasting and strided operands', async () => {
     for (const op of ['add', 'sub', 'mul', 'maximum', 'minimum', 'atan2'] as const) {
       await checkOnDevice(dev, [{ shape: [2, 3, 4] }, { shape: [3, 1] }], (a, b) => a[op](b));

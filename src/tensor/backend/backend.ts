@@ -103,6 +103,11 @@ export interface Backend {
    */
   thresholdBackward?(grad: View, x: View, threshold: number): View | null;
   /**
+   * Optional erf of a float tensor in the backend's own arithmetic (the gpu device: a float32
+   * kernel); null where it has none (the op then computes on the host in double precision).
+   */
+  erf?(x: View): View | null;
+  /**
    * Optional im2col: `(N, C, H, W)` (any strides) to contiguous `(N, C * kh * kw, L)` windows,
    * zero where they read padding. Without it (and the two below) the ops compose gather/scatter.
    */

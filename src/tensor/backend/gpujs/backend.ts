@@ -174,6 +174,11 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return ew(`u:${op}`, x.shape, [x], outDtype, (v) => K.UNARY_SRC[op](v[0]!));
     },
 
+    erf(x) {
+      if (onHost([x], x.dtype)) return null;
+      return ew('u:erf', x.shape, [x], x.dtype, (v) => K.ERF_SRC(v[0]!));
+    },
+
     binary(op: BinaryOp, a, b, outDtype) {
       if (onHost([a, b], outDtype)) return onCpu([a, b], ([x, y]) => cpuBackend.binary(op, x!, y!, outDtype));
       return ew(`b:${op}`, a.shape, [a, b], outDtype, (v) => K.BINARY_SRC[op](v[0]!, v[1]!));

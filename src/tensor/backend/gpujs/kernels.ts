@@ -85,6 +85,22 @@ const MAX_F32 = '3.4028234663852886e38';
 const expm1 = (x: string) =>
   `(Math.abs(${x}) < 0.5 ? ${x} * (1 + ${x} / 2 * (1 + ${x} / 3 * (1 + ${x} / 4 * (1 + ${x} / 5 * (1 + ${x} / 6 * (1 + ${x} / 7 * (1 + ${x} / 8 * (1 + ${x} / 9)))))))) : Math.exp(${x}) - 1)`;
 
+/**
+ * Statements returning erf(x) in float32: the Maclaurin series to x¹³ for |x| < 0.5 (truncation
+ * below 5e-10, so small arguments keep their relative accuracy), else 1 − erfc with Numerical
+ * Recipes' Chebyshev erfc (relative error below 1.2e-7). Both branches are computed and one chosen
+ * (a ternary, no early return in the shader).
+ */
+export const ERF_SRC = (x: string): string[] => [
+  `const ax = Math.abs(${x});`,
+  `const z = ${x} * ${x};`,
+  `const small = ${x} * (1.1283791670955126 + z * (-0.3761263890318375 + z * (0.11283791670955126 + z * (-0.026866170645131252 + z * (0.005223977625442188 + z * (-0.0008548327023450853 + z * 0.00012055332981789664))))));`,
+  'const t = 1 / (1 + 0.5 * ax);',
+  'const r = t * Math.exp(-(ax * ax) - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));',
+  `const big = ${x} < 0 ? r - 1 : 1 - r;`,
+  'return ax < 0.5 ? small : big;',
+];
+
 /** Statements that turn `x` into the unary result (last line returns). */
 export const UNARY_SRC: Record<UnaryOp, (x: string) => string[]> = {
   neg: (x) => [`return -${x};`],
