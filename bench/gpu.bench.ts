@@ -2,7 +2,8 @@
  * The gpu device against the CPU backend, with tinybench: matmul n = 256..2048 (device-resident
  * operands, one readback of a single element so the work is forced), elementwise add across the
  * host-residency threshold, and one MLP training step (784-128-10, batch 64, ReLU, log-softmax
- * + NLL, backward, optim.SGD, which updates gpu parameters with a fused kernel) under tg.scope().
+ * + NLL, backward, optim.SGD, which updates gpu parameters with a fused kernel) under tg.scope(),
+ * written with raw ops and with nn.Sequential (Linear + ReLU fused into one kernel on the device).
  * Measured, never asserted. `vsCpu` is the CPU backend's median over this row's: above 1 means
  * the gpu device is faster.
  *
@@ -84,6 +85,30 @@ function mlpStep(device: Device, force: Force): () => unknown {
   };
 }
 
+/**
+ * The same step as PyTorch users write it: `nn.Sequential(Linear, ReLU, Linear)`, `F.crossEntropy`,
+ * `optim.SGD` with momentum. On the device, Linear + ReLU is one fused kernel and the last Linear
+ * one addmm.
+ */
+function nnMlpStep(device: Device, force: Force): () => unknown {
+  tg.manualSeed(0);
+  const model = new tg.nn.Sequential(new tg.nn.Linear(784, 128), new tg.nn.ReLU(), new tg.nn.Linear(128, 10)).to(device);
+  const x = tg.randn([64, 784], { device });
+  const y = tg.randint(0, 10, [64]).to(device);
+  const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  return () => {
+    const loss = tg.scope(() => {
+      opt.zeroGrad();
+      const l = tg.nn.functional.crossEntropy(model.call(x), y);
+      l.backward();
+      opt.step();
+      return l;
+    });
+    const r = force(loss);
+    return r instanceof Promise ? r.then(() => loss.dispose()) : loss.dispose();
+  };
+}
+
 /** Time one device (the CPU backend, or device 'gpu' on `backend`) in this process. */
 async function benchHere(backend: GpuBackendKind | null, time: number, sizes: readonly number[]): Promise<Omit<GpuBenchRow, 'vsCpu'>[]> {
   const rows: Omit<GpuBenchRow, 'vsCpu'>[] = [];
@@ -128,6 +153,7 @@ async function benchHere(backend: GpuBackendKind | null, time: number, sizes: re
     });
   }
   await add('mlp step 784-128-10', 'batch=64', mlpStep(device, force));
+  await add('mlp step 784-128-10 (nn.Sequential, fused)', 'batch=64', nnMlpStep(device, force));
   if (backend) tg.gpu.shutdown();
   return rows;
 }

@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import * as tg from '../src/index.js';
 import { formatDuration } from './lib/progress.js';
-import { checkFlags, evaluate, loadData, makeOptimizer, run, saveRun, trainEpoch, type EpochLog, type History } from './lib/training.js';
+import { checkFlags, deviceFlag, evaluate, loadData, makeOptimizer, run, saveRun, trainEpoch, type EpochLog, type History } from './lib/training.js';
 
 const { nn, optim } = tg;
 
@@ -50,7 +50,7 @@ const hidden = Number(args.hidden);
 const limit = Number(args.limit);
 const testLimit = Number(args['test-limit']);
 const channels = args.channels.split(',').map(Number);
-const device = args.device === 'gpu' ? 'gpu' : 'cpu';
+const device = deviceFlag(args.device);
 const logEvery = Number(args['log-every']);
 checkFlags({ lr, momentum, 'batch-size': batchSize, epochs, hidden, limit, 'test-limit': testLimit });
 if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c > 0)) {

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import * as tg from '../src/index.js';
 import { formatDuration } from './lib/progress.js';
-import { checkFlags, evaluate, loadData, makeOptimizer, run, saveRun, trainEpoch, type EpochLog, type History } from './lib/training.js';
+import { checkFlags, deviceFlag, evaluate, loadData, makeOptimizer, run, saveRun, trainEpoch, type EpochLog, type History } from './lib/training.js';
 
 const { nn } = tg;
 
@@ -36,7 +36,7 @@ const lr = Number(args.lr);
 const momentum = Number(args.momentum);
 const batchSize = Number(args['batch-size']);
 const epochs = Number(args.epochs);
-const device = args.device === 'gpu' ? 'gpu' : 'cpu';
+const device = deviceFlag(args.device);
 const logEvery = Number(args['log-every']);
 const maxBatches = Number(args['max-batches']);
 checkFlags({ lr, momentum, 'batch-size': batchSize, epochs });

@@ -61,6 +61,12 @@ export function checkFlags(flags: Record<string, number>): void {
   }
 }
 
+/** The `--device` flag: 'cpu' or 'gpu' (anything else is an error, not a silent CPU run). */
+export function deviceFlag(value: string | undefined): 'cpu' | 'gpu' {
+  if (value === 'cpu' || value === 'gpu') return value;
+  throw new RangeError(`--device must be cpu or gpu, got '${String(value)}'`);
+}
+
 /** Mean of the last `window` values at each point, for a readable curve next to the noisy one. */
 export function runningMean(xs: readonly number[], window: number): number[] {
   let acc = 0;

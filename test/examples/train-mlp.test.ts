@@ -24,3 +24,21 @@ test('train-mlp runs a short epoch and writes its plot, log and checkpoint', () 
   expect(existsSync(`${stem}.safetensors`)).toBe(true);
   rmSync(out, { recursive: true, force: true });
 });
+
+test('train-mlp --device gpu trains on the gpu device (the backend tg.gpu.init picks here) and rejects unknown devices', () => {
+  const root = resolve(import.meta.dirname, '../..');
+  const out = join(root, '.tmp', 'train-mlp-gpu-smoke');
+  rmSync(out, { recursive: true, force: true });
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const stdout = execFileSync(
+    tsx,
+    ['examples/train-mlp.ts', '--device', 'gpu', '--epochs', '1', '--max-batches', '4', '--log-every', '2', '--batch-size', '32', '--out', out],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 },
+  );
+  const info = JSON.parse(/^gpu: (.*)$/m.exec(stdout)![1]!) as { backend: string; kernelClass: string };
+  expect(info.kernelClass).toMatch(/Kernel$/);
+  expect(stdout).toMatch(/loss: \d\.\d{6} {2}\[ {3}32\/60000\]/);
+  expect(stdout).toMatch(/Test Error: \n Accuracy: \d+\.\d%, Avg loss: \d\.\d{6}/);
+  rmSync(out, { recursive: true, force: true });
+  expect(() => execFileSync(tsx, ['examples/train-mlp.ts', '--device', 'cuda'], { cwd: root, encoding: 'utf8', stdio: 'pipe', timeout: 60_000 })).toThrow(/--device must be cpu or gpu, got 'cuda'/);
+});
