@@ -1,6 +1,7 @@
 /** Adafactor with factored second moments (Shazeer & Stern, 2018), as torch.optim.Adafactor (PyTorch 2.5). */
 import type { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from './check.js';
+import { deviceUpdate, lerpTensor, onDeviceParam } from './device-ops.js';
 import { readFloats, writeFloats, type FloatArray } from './flat.js';
 import { keep } from '../tensor/scope.js';
 import { zeros } from '../tensor/creation.js';
@@ -124,11 +125,44 @@ export function adafactorUpdate(
 }
 
 /**
+ * `adafactorUpdate` with tensor ops, for a parameter off the CPU: the factored (or full) second
+ * moments and the parameter are updated in place where they live; the parameter's RMS and the
+ * update's clipping factor stay 0-d tensors (nothing is read back).
+ */
+function adafactorStepTensors(p: Tensor, grad: Tensor, state: AdafactorState, eps1: number, o: AdafactorOptions): void {
+  const size = p.numel();
+  const oneMinusBeta2 = state.step ** o.beta2Decay;
+  const rho = Math.min(o.lr, 1 / Math.sqrt(state.step));
+  deviceUpdate(() => {
+    const alpha = p.norm().div(Math.sqrt(size)).clamp(o.eps[1]).mul(rho);
+    if (o.weightDecay !== 0) p.mul_(1 - o.lr * o.weightDecay);
+    const g = o.maximize ? grad.neg() : grad;
+    const g2 = g.square();
+    const floor = eps1 * eps1;
+    let update: Tensor;
+    if (state.rowVar && state.colVar) {
+      const { rowVar, colVar } = state;
+      rowVar.copy_(lerpTensor(rowVar, g2.mean(-1, true), oneMinusBeta2));
+      colVar.copy_(lerpTensor(colVar, g2.mean(-2, true), oneMinusBeta2));
+      const rowMean = rowVar.mean(-2, true).clamp(eps1);
+      update = g.div(rowVar.mul(colVar).div(rowMean).clamp(floor).sqrt());
+    } else {
+      const variance = state.variance!;
+      variance.copy_(lerpTensor(variance, g2, oneMinusBeta2));
+      update = g.div(variance.clamp(floor).sqrt());
+    }
+    const denom = update.norm().div(Math.sqrt(size) * o.d).clamp(1);
+    p.sub_(update.mul(alpha.div(denom)));
+  });
+}
+
+/**
  * Adafactor (Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost",
  * ICML 2018), following torch.optim.Adafactor (PyTorch 2.5): the second moment of an m×n
  * matrix is kept as a row vector and a column vector (m + n numbers instead of m·n), the step
  * is relative to the parameter's RMS, the update's RMS is clipped to `d`, and β2 grows towards
- * 1 as 1 − t^τ. No first moment (β1 = 0), as PyTorch's.
+ * 1 as 1 − t^τ. No first moment (β1 = 0), as PyTorch's. A parameter off the CPU is updated with
+ * tensor ops where it lives, reading nothing back.
  * @example
  * const opt = new optim.Adafactor(model.parameters(), { lr: 1e-2 });
  * opt.zeroGrad(); loss.backward(); opt.step();
@@ -156,8 +190,12 @@ export class Adafactor extends Optimizer<AdafactorOptions, AdafactorState> {
       ? { step: 0, rowVar: keep(zeros([...p.shape.slice(0, -1), 1], opts)), colVar: keep(zeros([...p.shape.slice(0, -2), 1, p.shape[p.dim() - 1]!], opts)) }
       : { step: 0, variance: keep(zeros(p.shape, opts)) });
     state.step += 1;
-    const g = readFloats(grad);
     const eps1 = o.eps[0] ?? finfoEps(p);
+    if (onDeviceParam(p)) {
+      adafactorStepTensors(p, grad, state, eps1, o);
+      return state;
+    }
+    const g = readFloats(grad);
     if (state.rowVar && state.colVar) {
       writeFloats([p, state.rowVar, state.colVar], (param, r, c) => adafactorUpdate(param, g, p.shape, r, c, null, state.step, eps1, o));
     } else if (state.variance) {

@@ -6,13 +6,15 @@
 import { enableGrad, isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { Linear } from '../nn/layers.js';
 import type { AnyModule, RemovableHandle } from '../nn/module.js';
-import { ones, tensor } from '../tensor/creation.js';
+import { eye, ones, tensor } from '../tensor/creation.js';
 import { cat } from '../tensor/functional.js';
 import { keep, scope } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { where, type Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative, pyNumber } from './check.js';
 import { choleskyFactor, choleskyInverse } from './dense.js';
+import { onDeviceParam, traceTensor } from './device-ops.js';
 import { readFloats } from './flat.js';
+import { matrixInversePthRoot } from './shampoo.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 /** Options shared by K-FAC and the diagonal Fisher. */
@@ -233,6 +235,15 @@ function dampedInverse(m: Tensor, shift: number): Tensor {
   return tensor(choleskyInverse(l, n), { dtype: m.dtype, device: m.device, shape: [n, n] });
 }
 
+/**
+ * `dampedInverse` for a matrix off the CPU, with no readback: (M + shift·I)⁻¹ by Newton's
+ * iteration (`matrixInversePthRoot` with p = 1, matmuls only), the shift a 0-d tensor. A factor
+ * that is not positive definite gives a non-finite inverse instead of an error.
+ */
+function dampedInverseOnDevice(m: Tensor, shift: Tensor): Tensor {
+  return scope(() => matrixInversePthRoot(m.add(eye(m.shape[0]!, { dtype: m.dtype, device: m.device }).mul(shift)), 1));
+}
+
 function trace(m: Tensor): number {
   const n = m.shape[0]!;
   const data = readFloats(m.contiguous());
@@ -253,7 +264,9 @@ function trace(m: Tensor): number {
  * ν = min(1, √(klClip / (lr²·Σ_layers ⟨V, ∇⟩)));   then momentum SGD on ν·V (+ weight decay)
  * ```
  * Parameters outside Linear layers take plain momentum SGD steps. Statistics come from the
- * forward passes (with gradients enabled) and backward passes since the previous step.
+ * forward passes (with gradients enabled) and backward passes since the previous step. Off the
+ * CPU nothing is read back: the inverses come from Newton's iteration (matmuls,
+ * `matrixInversePthRoot` with p = 1) instead of Cholesky, and π, the shifts and ν are 0-d tensors.
  * @example
  * const opt = new optim.KFAC(model, { lr: 0.05, damping: 1e-2, invUpdateFrequency: 10 });
  * opt.zeroGrad(); F.crossEntropy(model.call(x), y).backward(); opt.step();
@@ -285,6 +298,8 @@ export class KFAC extends NaturalGradient<KFACOptions> {
   protected precondition(): Map<Tensor, Tensor> {
     const out = new Map<Tensor, Tensor>();
     let vg = 0;
+    // Σ⟨V, ∇⟩ over the layers off the CPU, kept on their device.
+    let vgOnDevice: Tensor | null = null;
     let klClip: number | null = null;
     let lr = 0;
     for (const layer of this.layers) {
@@ -299,7 +314,17 @@ export class KFAC extends NaturalGradient<KFACOptions> {
         s.factorG = average(s.factorG, gg.mul(seen.rows), group.statDecay);
       }
       if (!s.factorA || !s.factorG) continue;
-      if (!s.inverseA || !s.inverseG || k % group.invUpdateFrequency === 0) {
+      const onDevice = onDeviceParam(layer.weight);
+      const refresh = !s.inverseA || !s.inverseG || k % group.invUpdateFrequency === 0;
+      if (refresh && onDevice) {
+        // π and the shifts stay 0-d tensors; the branches on their values are `where`s.
+        const trG = traceTensor(s.factorG).div(s.factorG.shape[0]!);
+        const ratio = traceTensor(s.factorA).div(s.factorA.shape[0]!).div(trG).sqrt();
+        const pi = where(trG.gt(0), ratio, 1);
+        const root = Math.sqrt(group.damping);
+        s.inverseA = renew(s.inverseA, dampedInverseOnDevice(s.factorA, pi.mul(root)));
+        s.inverseG = renew(s.inverseG, dampedInverseOnDevice(s.factorG, where(pi.gt(0), pi.rdiv(root), root)));
+      } else if (refresh) {
         const trG = trace(s.factorG) / s.factorG.shape[0]!;
         const pi = trG > 0 ? Math.sqrt(trace(s.factorA) / s.factorA.shape[0]! / trG) : 1;
         const root = Math.sqrt(group.damping);
@@ -308,14 +333,21 @@ export class KFAC extends NaturalGradient<KFACOptions> {
       }
       const [gw, gb] = this.layerGrads(layer, group);
       const grad = gb ? cat([gw, gb.unsqueeze(1)], 1) : gw;
-      const v = s.inverseG.matmul(grad).matmul(s.inverseA);
-      vg += v.mul(grad).sum().item();
+      const v = s.inverseG!.matmul(grad).matmul(s.inverseA!);
+      if (onDevice) vgOnDevice = vgOnDevice ? vgOnDevice.add(v.mul(grad).sum()) : v.mul(grad).sum();
+      else vg += v.mul(grad).sum().item();
       klClip = group.klClip;
       lr = group.lr;
       out.set(layer.weight, gb ? v.narrow(1, 0, layer.inFeatures) : v);
       if (gb && layer.bias) out.set(layer.bias, v.select(1, layer.inFeatures));
     }
-    if (klClip !== null && vg > 0) {
+    if (klClip !== null && vgOnDevice) {
+      // ν = min(1, √(klClip/(lr²·Σ⟨V, ∇⟩))), 1 when the sum is not positive, as a 0-d tensor
+      // (the CPU layers' share added in; a model on one device has none).
+      const total = vgOnDevice.add(vg);
+      const nu = where(total.gt(0), total.mul(lr * lr).rdiv(klClip).sqrt().clamp(null, 1), 1);
+      for (const [p, v] of out) out.set(p, v.mul(v.device === nu.device ? nu : nu.to(v.device)));
+    } else if (klClip !== null && vg > 0) {
       const nu = Math.min(1, Math.sqrt(klClip / (vg * lr * lr)));
       if (nu < 1) for (const [p, v] of out) out.set(p, v.mul(nu));
     }
@@ -331,7 +363,8 @@ export class KFAC extends NaturalGradient<KFACOptions> {
  * ```
  * v = ∇ / (F + λ);   then momentum SGD on v (+ weight decay)
  * ```
- * Parameters outside Linear layers take plain momentum SGD steps.
+ * Parameters outside Linear layers take plain momentum SGD steps. Every step is tensor ops, so
+ * on any device it reads nothing back.
  * @example
  * const opt = new optim.DiagonalFisher(model, { lr: 1e-3, damping: 1e-4 });
  * opt.zeroGrad(); loss.backward(); opt.step();

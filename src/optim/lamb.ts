@@ -1,6 +1,7 @@
 /** LAMB: layer-wise adaptive moments for large batches (You et al., 2019, arXiv:1904.00962). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkEps, checkLr, checkNonNegative, pyNumber } from './check.js';
+import { deviceUpdate, onDeviceParam, whereBothPositive } from './device-ops.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -76,10 +77,35 @@ export function lambUpdate(param: FloatArray, grad: FloatArray, expAvg: FloatArr
 }
 
 /**
+ * `lambUpdate` with tensor ops, for a parameter off the CPU: the moments and the parameter are
+ * updated in place where they live, the norms stay 0-d tensors and the zero-norm case of the
+ * trust ratio is a `where` (nothing is read back).
+ */
+function lambStepTensors(p: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, step: number, o: LAMBOptions): void {
+  const [beta1, beta2] = o.betas;
+  const bc1 = o.biasCorrection ? 1 - beta1 ** step : 1;
+  const bc2 = o.biasCorrection ? 1 - beta2 ** step : 1;
+  deviceUpdate(() => {
+    const g = o.maximize ? grad.neg() : grad;
+    expAvg.copy_(expAvg.mul(beta1).add(g.mul(1 - beta1)));
+    expAvgSq.copy_(expAvgSq.mul(beta2).add(g.square().mul(1 - beta2)));
+    let u = expAvg.div(bc1).div(expAvgSq.div(bc2).sqrt().add(o.eps));
+    if (o.weightDecay !== 0) u = u.add(p.mul(o.weightDecay));
+    let wNorm = p.norm();
+    if (o.clampValue !== null) wNorm = wNorm.clamp(null, o.clampValue);
+    const uNorm = u.norm();
+    const ratio = whereBothPositive(wNorm, uNorm, wNorm.div(uNorm), 1);
+    p.sub_(u.mul(ratio.mul(o.lr)));
+  });
+}
+
+/**
  * LAMB (You et al., "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
  * ICLR 2020): Adam's direction plus decoupled weight decay, rescaled per tensor by the trust
  * ratio ‖w‖/‖u‖ so every layer moves by `lr` relative to its own scale. Use one parameter group
- * per set of layers that should share a ratio policy (e.g. `weightDecay: 0` for biases).
+ * per set of layers that should share a ratio policy (e.g. `weightDecay: 0` for biases). A
+ * parameter off the CPU is updated with tensor ops where it lives (the trust ratio a 0-d tensor),
+ * reading nothing back.
  * @example
  * const opt = new optim.LAMB(model.parameters(), { lr: 1e-3, weightDecay: 0.01 });
  * opt.zeroGrad(); loss.backward(); opt.step();
@@ -101,6 +127,10 @@ export class LAMB extends Optimizer<LAMBOptions, LAMBState> {
   protected override updateParam(p: Tensor, grad: Tensor, s: LAMBState | undefined, o: ParamGroup<LAMBOptions>): LAMBState {
     const state = s ?? { step: 0, expAvg: stateZeros(p), expAvgSq: stateZeros(p) };
     state.step += 1;
+    if (onDeviceParam(p)) {
+      lambStepTensors(p, grad, state.expAvg, state.expAvgSq, state.step, o);
+      return state;
+    }
     const g = readFloats(grad);
     writeFloats([p, state.expAvg, state.expAvgSq], (param, m, v) => void lambUpdate(param, g, m, v, state.step, o));
     return state;

@@ -1,6 +1,7 @@
 /** LARS: layer-wise adaptive rate scaling (You, Gitman & Ginsburg, 2017, arXiv:1708.03888). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkEps, checkLr, checkNonNegative } from './check.js';
+import { deviceUpdate, onDeviceParam, whereBothPositive } from './device-ops.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -70,9 +71,31 @@ export function larsUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray,
 }
 
 /**
+ * `larsUpdate` with tensor ops, for a parameter off the CPU: the local rate is a 0-d tensor (a
+ * `where` gives 1 when a norm is 0), and the momentum buffer and the parameter are updated in
+ * place where they live (nothing is read back).
+ */
+function larsStepTensors(p: Tensor, grad: Tensor, buf: Tensor, o: LARSOptions): void {
+  deviceUpdate(() => {
+    let d = o.maximize ? grad.neg() : grad;
+    if (o.weightDecay !== 0) d = d.add(p.mul(o.weightDecay));
+    let rate: Tensor | number = o.lr;
+    if (o.trustAdaptation) {
+      const wNorm = p.norm();
+      const gNorm = grad.norm();
+      const local = wNorm.mul(o.trustCoefficient).div(gNorm.add(wNorm.mul(o.weightDecay)).add(o.eps));
+      rate = whereBothPositive(wNorm, gNorm, local, 1).mul(o.lr);
+    }
+    buf.copy_(buf.mul(o.momentum).add(d.mul(rate)));
+    p.sub_(buf);
+  });
+}
+
+/**
  * LARS (You, Gitman & Ginsburg, "Large Batch Training of Convolutional Networks", 2017):
  * momentum SGD whose step for each layer (tensor) is scaled by a local rate proportional to
- * ‖w‖/‖∇w‖, which keeps very large batches (and learning rates) stable.
+ * ‖w‖/‖∇w‖, which keeps very large batches (and learning rates) stable. A parameter off the CPU
+ * is updated with tensor ops where it lives (the local rate a 0-d tensor), reading nothing back.
  * @example
  * const opt = new optim.LARS([
  *   { params: weights },
@@ -95,6 +118,10 @@ export class LARS extends Optimizer<LARSOptions, LARSState> {
 
   protected override updateParam(p: Tensor, grad: Tensor, s: LARSState | undefined, o: ParamGroup<LARSOptions>): LARSState {
     const state = s ?? { momentumBuffer: stateZeros(p) };
+    if (onDeviceParam(p)) {
+      larsStepTensors(p, grad, state.momentumBuffer, o);
+      return state;
+    }
     const g = readFloats(grad);
     writeFloats([p, state.momentumBuffer], (param, buf) => void larsUpdate(param, g, buf, o));
     return state;

@@ -1,6 +1,7 @@
 /** Lion: evolved sign momentum (Chen et al., 2023, arXiv:2302.06675). */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkLr, checkNonNegative } from './check.js';
+import { deviceUpdate, onDeviceParam } from './device-ops.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
@@ -50,9 +51,24 @@ export function lionUpdate(param: FloatArray, grad: FloatArray, expAvg: FloatArr
 }
 
 /**
+ * `lionUpdate` with tensor ops, for a parameter off the CPU: the parameter and the momentum are
+ * updated in place where they live (nothing is read back).
+ */
+function lionStepTensors(p: Tensor, grad: Tensor, expAvg: Tensor, o: LionOptions): void {
+  const [beta1, beta2] = o.betas;
+  deviceUpdate(() => {
+    const g = o.maximize ? grad.neg() : grad;
+    const c = expAvg.mul(beta1).add(g.mul(1 - beta1));
+    p.copy_(p.mul(1 - o.lr * o.weightDecay).sub(c.sign().mul(o.lr)));
+    expAvg.copy_(expAvg.mul(beta2).add(g.mul(1 - beta2)));
+  });
+}
+
+/**
  * Lion (EvoLved Sign Momentum; Chen et al., "Symbolic Discovery of Optimization Algorithms",
  * 2023): every coordinate moves by exactly ±lr, in the sign of an interpolation between the
- * momentum and the gradient; one state tensor per parameter (half of Adam's memory).
+ * momentum and the gradient; one state tensor per parameter (half of Adam's memory). A parameter
+ * off the CPU is updated with tensor ops where it lives, reading nothing back.
  * @example
  * const opt = new optim.Lion(model.parameters(), { lr: 1e-4, weightDecay: 1.0 });
  * opt.zeroGrad(); loss.backward(); opt.step();
@@ -72,6 +88,10 @@ export class Lion extends Optimizer<LionOptions, LionState> {
   protected override updateParam(p: Tensor, grad: Tensor, s: LionState | undefined, o: ParamGroup<LionOptions>): LionState {
     const state = s ?? { step: 0, expAvg: stateZeros(p) };
     state.step += 1;
+    if (onDeviceParam(p)) {
+      lionStepTensors(p, grad, state.expAvg, o);
+      return state;
+    }
     const g = readFloats(grad);
     writeFloats([p, state.expAvg], (param, m) => lionUpdate(param, g, m, o));
     return state;

@@ -5,6 +5,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { checkEps, checkLr, pyNumber } from './check.js';
+import { deviceUpdate, onDeviceParam } from './device-ops.js';
 import { readFloats, stateZeros, writeFloats } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamGroupInput, type ParamsArg } from './optimizer.js';
 
@@ -65,7 +66,8 @@ export function zeropowerViaNewtonSchulz(g: Tensor, coefficients: readonly [numb
   return scope(() => noGrad(() => {
     const tall = g.shape[0]! > g.shape[1]!;
     let x = tall ? g.t() : g;
-    x = x.div(Math.max(x.norm().item(), eps));
+    // max(‖X‖_F, eps) as a 0-d tensor: nothing is read back from a device.
+    x = x.div(x.norm().clamp(eps));
     for (let k = 0; k < steps; k++) {
       const gram = x.matmul(x.t());
       const poly = gram.mul(b).add(gram.matmul(gram).mul(c));
@@ -86,10 +88,29 @@ export function muonAdjustedLr(lr: number, adjust: MuonAdjustLr | null, shape: r
 }
 
 /**
+ * Muon's step with tensor ops, for a parameter off the CPU: the momentum buffer and the
+ * parameter are updated in place where they live, and the Newton-Schulz iteration runs there
+ * too (nothing is read back).
+ */
+function muonStepTensors(p: Tensor, grad: Tensor, buf: Tensor, o: MuonOptions): void {
+  const mu = o.momentum;
+  deviceUpdate(() => {
+    const g = o.maximize ? grad.neg() : grad;
+    // buf = lerp(buf, g, 1 − μ);  update = nesterov ? lerp(g, buf, μ) : buf
+    buf.copy_(buf.add(g.sub(buf).mul(1 - mu)));
+    const update = o.nesterov ? g.add(buf.sub(g).mul(mu)) : buf;
+    const ortho = zeropowerViaNewtonSchulz(update, o.nsCoefficients, o.nsSteps, o.eps);
+    const stepSize = muonAdjustedLr(o.lr, o.adjustLrFn, p.shape);
+    p.copy_(p.mul(1 - o.lr * o.weightDecay).sub(ortho.mul(stepSize)));
+  });
+}
+
+/**
  * Muon (Keller Jordan et al., "Muon: An optimizer for hidden layers in neural networks", 2024;
  * Liu et al., "Muon is Scalable for LLM Training", 2025), following torch.optim.Muon
  * (PyTorch 2.9): SGD momentum (EMA form, Nesterov by default) whose update matrix is replaced
- * by its orthogonalisation (`zeropowerViaNewtonSchulz`), then scaled by the shape.
+ * by its orthogonalisation (`zeropowerViaNewtonSchulz`), then scaled by the shape. A parameter
+ * off the CPU is updated with tensor ops where it lives, reading nothing back.
  *
  * Muon is for the 2-D weights of hidden layers only. Train everything else (biases, norms,
  * embeddings, the output layer) with AdamW in a second optimizer, stepping both:
@@ -132,6 +153,10 @@ export class Muon extends Optimizer<MuonOptions, MuonState> {
 
   protected override updateParam(p: Tensor, grad: Tensor, s: MuonState | undefined, o: ParamGroup<MuonOptions>): MuonState {
     const state = s ?? { momentumBuffer: stateZeros(p) };
+    if (onDeviceParam(p)) {
+      muonStepTensors(p, grad, state.momentumBuffer, o);
+      return state;
+    }
     const mu = o.momentum;
     const g = readFloats(grad);
     const sign = o.maximize ? -1 : 1;
