@@ -398,7 +398,12 @@ export class Module<I extends unknown[] = [Tensor], O = Tensor> {
       for (const m of this.modules()) {
         for (const [, p] of ownMembers(m, 'params')) {
           const next = convert(p);
-          if (next !== p) p.setData_(next);
+          if (next !== p) {
+            p.setData_(next);
+            // NOTE: `p` now owns the storage too; releasing the temporary's ownership lets
+            // p.dispose() free device memory at once instead of at garbage collection.
+            next.dispose();
+          }
           if (p.grad) p.grad = keep(convert(p.grad));
         }
         for (const [name, b] of ownMembers(m, 'buffers')) {

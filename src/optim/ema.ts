@@ -5,7 +5,7 @@
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { isFloating } from '../tensor/dtype.js';
-import { keep } from '../tensor/scope.js';
+import { keep, scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from './check.js';
 import { readFloats, writeFloats } from './flat.js';
@@ -45,9 +45,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /**
+ * Whether an update touches a tensor off the CPU: then it runs as tensor ops on the device, in
+ * place (WebGPU cannot read back synchronously), instead of through flat host arrays.
+ */
+function offCpu(a: Tensor, b: Tensor): boolean {
+  return a.device !== 'cpu' || b.device !== 'cpu';
+}
+
+/**
  * An exponential moving average of a model's weights (Polyak & Juditsky 1992; the EMA used by
  * e.g. Adam's authors, TensorFlow and timm), updated after each optimizer step and swapped into
- * the model for evaluation. Works with any optimizer.
+ * the model for evaluation. Works with any optimizer. Tensors off the CPU are averaged, swapped
+ * and copied with tensor ops in place (nothing is read back).
  * ```
  * n ← n + 1;   β = warmup ? min(decay, (1 + n)/(10 + n)) : decay
  * avg ← β·avg + (1 − β)·w          (avg ← w while n ≤ startStep)
@@ -81,7 +90,7 @@ export class EMA {
     for (const t of this.tracked) {
       if (!(t instanceof Tensor) || !isFloating(t.dtype)) throw new TypeError('EMA averages floating-point tensors only');
     }
-    this.averaged = this.tracked.map((t) => keep(noGrad(() => t.detach().clone())));
+    this.averaged = this.tracked.map((t) => keep(noGrad(() => t.clone())));
   }
 
   private tensorsOf(source: AveragingSource): Tensor[] {
@@ -103,8 +112,13 @@ export class EMA {
     const beta = this.currentDecay();
     this.numUpdates += 1;
     noGrad(() => this.tracked.forEach((t, i) => {
+      const a = this.averaged[i]!;
+      if (offCpu(t, a)) {
+        scope(() => void a.copy_(a.mul(beta).add(t.to(a.device).mul(1 - beta))));
+        return;
+      }
       const w = readFloats(t);
-      writeFloats([this.averaged[i]!], (avg) => {
+      writeFloats([a], (avg) => {
         for (let j = 0; j < avg.length; j++) avg[j] = beta * avg[j]! + (1 - beta) * w[j]!;
       });
     }));
@@ -132,6 +146,15 @@ export class EMA {
    */
   swap(): void {
     noGrad(() => this.tracked.forEach((t, i) => {
+      const a = this.averaged[i]!;
+      if (offCpu(t, a)) {
+        scope(() => {
+          const live = t.clone();
+          t.copy_(a.reshape(t.shape));
+          a.copy_(live.reshape(a.shape));
+        });
+        return;
+      }
       const live = readFloats(t).slice();
       const avg = readFloats(this.averaged[i]!);
       writeFloats([t], (w) => w.set(avg));
@@ -166,6 +189,10 @@ export class EMA {
     if (list.length !== this.averaged.length) throw new RangeError(`copyTo: expected ${this.averaged.length} tensors, got ${list.length}`);
     const source = this.swapped ? this.tracked : this.averaged;
     noGrad(() => list.forEach((t, i) => {
+      if (offCpu(t, source[i]!)) {
+        scope(() => void t.copy_(source[i]!.reshape(t.shape)));
+        return;
+      }
       const avg = readFloats(source[i]!);
       writeFloats([t], (w) => w.set(avg));
     }));
@@ -174,7 +201,7 @@ export class EMA {
   /** The update count and (copies of) the averages. */
   stateDict(): AveragingStateDict {
     const source = this.swapped ? this.tracked : this.averaged;
-    return { numUpdates: this.numUpdates, averaged: source.map((t) => noGrad(() => t.detach().clone())) };
+    return { numUpdates: this.numUpdates, averaged: source.map((t) => noGrad(() => t.clone())) };
   }
 
   /** Restore `stateDict()`'s result (also after `stateToJSON`/`stateFromJSON`). */

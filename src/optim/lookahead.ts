@@ -1,6 +1,6 @@
 /** Lookahead around any optimizer (Zhang, Lucas, Hinton & Ba, 2019, arXiv:1907.08610). */
 import { noGrad } from '../autograd/grad-mode.js';
-import { keep } from '../tensor/scope.js';
+import { keep, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from './check.js';
 import { readFloats, writeFloats } from './flat.js';
@@ -46,7 +46,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  * θ ← base step (k times);   φ ← φ + α·(θ − φ);   θ ← φ
  * ```
  * The slow weights start at the weights of the first step. Groups are the base's (so
- * schedulers may drive either optimizer), and `k`/`alpha` may differ per group.
+ * schedulers may drive either optimizer), and `k`/`alpha` may differ per group. Off the CPU the
+ * synchronisation runs as tensor ops in place.
  * @example
  * const opt = new optim.Lookahead(new optim.Adam(model.parameters(), { lr: 1e-3 }), { k: 5, alpha: 0.5 });
  * opt.zeroGrad(); loss.backward(); opt.step();
@@ -65,7 +66,7 @@ export class Lookahead extends OptimizerWrapper<LookaheadOptions, LookaheadState
   protected override runStep<L>(closure?: () => L): L | undefined {
     noGrad(() => {
       for (const group of this.paramGroups) {
-        for (const p of group.params) if (!this.state.has(p)) this.state.set(p, { slowParam: keep(p.detach().clone()), step: 0 });
+        for (const p of group.params) if (!this.state.has(p)) this.state.set(p, { slowParam: keep(p.clone()), step: 0 });
       }
     });
     const loss = this.base.step(closure);
@@ -75,6 +76,11 @@ export class Lookahead extends OptimizerWrapper<LookaheadOptions, LookaheadState
           const s = this.state.get(p)!;
           s.step += 1;
           if (s.step % group.k !== 0) continue;
+          if (p.device !== 'cpu' || s.slowParam.device !== 'cpu') {
+            // On the device: the same update as tensor ops, in place (nothing read back).
+            scope(() => void p.copy_(s.slowParam.lerp_(p, group.alpha)));
+            continue;
+          }
           const fast = readFloats(p);
           writeFloats([s.slowParam], (slow) => {
             for (let i = 0; i < slow.length; i++) slow[i] = slow[i]! + group.alpha * (fast[i]! - slow[i]!);

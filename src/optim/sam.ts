@@ -1,6 +1,8 @@
 /** Sharpness-Aware Minimization around any optimizer (Foret et al., 2021), with ASAM (Kwon et al., 2021). */
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
-import { keep } from '../tensor/scope.js';
+import type { Device } from '../tensor/backend/backend.js';
+import { zeros } from '../tensor/creation.js';
+import { keep, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { pyNumber } from './check.js';
 import { readFloats, writeFloats } from './flat.js';
@@ -39,7 +41,8 @@ export interface SAMState {
  * The closure must zero the gradients, compute the loss and call `backward()`; it runs twice
  * per step. The groups are the base's (schedulers may drive either optimizer); with a base that
  * maximizes, the perturbation goes downhill instead. `firstStep()`/`secondStep()` are public
- * for loops that compute the two gradients themselves.
+ * for loops that compute the two gradients themselves. Parameters off the CPU are perturbed
+ * and restored with tensor ops in place, the norm kept a 0-d tensor (nothing is read back).
  * @example
  * const sam = new optim.SAM(new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }), { rho: 0.05 });
  * sam.step(() => { sam.zeroGrad(); const loss = lossFn(model.call(x), y); loss.backward(); return loss; });
@@ -54,7 +57,10 @@ export class SAM extends OptimizerWrapper<SAMOptions, SAMState> {
     return o;
   }
 
-  /** ‖T·g‖ over every parameter with a gradient (T = |w| in adaptive groups). */
+  /**
+   * ‖T·g‖ over every parameter with a gradient (T = |w| in adaptive groups), as a number: reads
+   * gradients on another device back (the step itself uses `gradNormTensor`, which does not).
+   */
   gradNorm(): number {
     let sq = 0;
     for (const group of this.paramGroups) {
@@ -71,8 +77,30 @@ export class SAM extends OptimizerWrapper<SAMOptions, SAMState> {
     return Math.sqrt(sq);
   }
 
+  /**
+   * ‖T·g‖ as a 0-d tensor on `device`, computed with tensor ops where each gradient lives
+   * (each parameter's share moved to `device`): nothing is read back.
+   */
+  gradNormTensor(device: Device): Tensor {
+    let sq: Tensor | null = null;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        const v = group.adaptive ? p.abs().mul(p.grad) : p.grad;
+        const part = v.square().sum().to(device);
+        sq = sq ? sq.add(part) : part;
+      }
+    }
+    return (sq ?? zeros([], { device })).sqrt();
+  }
+
   /** Move to the worst point of the ρ-ball (first half of a step); needs gradients at w. */
   firstStep(): void {
+    const device = this.paramGroups.flatMap((g) => g.params).find((p) => p.grad && p.device !== 'cpu')?.device;
+    if (device !== undefined) {
+      noGrad(() => scope(() => this.firstStepTensors(device)));
+      return;
+    }
     noGrad(() => {
       const norm = this.gradNorm();
       for (const group of this.paramGroups) {
@@ -81,7 +109,7 @@ export class SAM extends OptimizerWrapper<SAMOptions, SAMState> {
         for (const p of group.params) {
           if (!p.grad) continue;
           const g = readFloats(p.grad);
-          this.state.set(p, { oldParam: keep(p.detach().clone()) });
+          this.state.set(p, { oldParam: keep(p.clone()) });
           writeFloats([p], (w) => {
             for (let i = 0; i < w.length; i++) w[i] = w[i]! + (group.adaptive ? w[i]! * w[i]! : 1) * g[i]! * scale;
           });
@@ -90,12 +118,34 @@ export class SAM extends OptimizerWrapper<SAMOptions, SAMState> {
     });
   }
 
+  /**
+   * `firstStep` with tensor ops, for parameters on the gpu device: the norm and the scale
+   * ±ρ/(‖T·g‖ + 1e-12) stay 0-d tensors on `device` (CPU parameters beside them read it back).
+   */
+  private firstStepTensors(device: Device): void {
+    const inv = this.gradNormTensor(device).add(1e-12).reciprocal();
+    for (const group of this.paramGroups) {
+      const maximize = (group as ParamGroup<SAMOptions> & { maximize?: unknown }).maximize === true;
+      const scale = inv.mul((maximize ? -1 : 1) * group.rho);
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        this.state.set(p, { oldParam: keep(p.clone()) });
+        const e = group.adaptive ? p.mul(p).mul(p.grad) : p.grad;
+        p.add_(e.mul(scale.to(p.device)));
+      }
+    }
+  }
+
   /** Restore the weights and let the base optimizer step with the current (perturbed-point) gradients. */
   secondStep(): void {
     noGrad(() => {
       for (const [p, s] of this.state) {
-        const old = readFloats(s.oldParam);
-        writeFloats([p], (w) => w.set(old));
+        if (p.device !== 'cpu' || s.oldParam.device !== 'cpu') {
+          scope(() => void p.copy_(s.oldParam));
+        } else {
+          const old = readFloats(s.oldParam);
+          writeFloats([p], (w) => w.set(old));
+        }
         s.oldParam.dispose();
       }
     });

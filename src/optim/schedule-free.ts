@@ -7,7 +7,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBetas, checkEps, checkLr, checkNonNegative, pyNumber } from './check.js';
 import { readFloats, stateZeros, writeFloats } from './flat.js';
-import { keep } from '../tensor/scope.js';
+import { keep, scope } from '../tensor/scope.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 /** Options and running values shared by both Schedule-Free optimizers. */
@@ -112,6 +112,10 @@ abstract class ScheduleFreeBase<O extends ScheduleFreeCommon, S extends { z: Ten
         for (const p of group.params) {
           const s = this.state.get(p);
           if (!s) continue;
+          if (p.device !== 'cpu') {
+            scope(() => void p.lerp_(s.z, w));
+            continue;
+          }
           const z = readFloats(s.z);
           writeFloats([p], (y) => {
             for (let i = 0; i < y.length; i++) y[i] = y[i]! + w * (z[i]! - y[i]!);
@@ -147,7 +151,8 @@ abstract class ScheduleFreeBase<O extends ScheduleFreeCommon, S extends { z: Ten
  * y = (1 − β)·z + β·x;   z ← z − γ_t·∇f(y);   x ← (1 − c)·x + c·z,   c = γ_max² / Σ γ_max²
  * ```
  * Call `opt.eval()` before evaluating or saving the model and `opt.train()` before training
- * again (models with BatchNorm also need their statistics recomputed at x).
+ * again (models with BatchNorm also need their statistics recomputed at x). Parameters off the
+ * CPU (and the mode switches) are updated with tensor ops in place, nothing read back.
  * @example
  * const opt = new optim.ScheduleFreeSGD(model.parameters(), { lr: 1.0, momentum: 0.9, warmupSteps: 100 });
  * opt.train(); for (const [x, y] of loader) { opt.zeroGrad(); loss(x, y).backward(); opt.step(); }
@@ -174,11 +179,21 @@ export class ScheduleFreeSGD extends ScheduleFreeBase<ScheduleFreeSGDOptions, Sc
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: ScheduleFreeSGDState | undefined, o: ParamGroup<ScheduleFreeSGDOptions>): ScheduleFreeSGDState {
-    const state = s ?? { z: keep(p.detach().clone()) };
+    const state = s ?? { z: keep(p.clone()) };
     const { lr, ckp1 } = this.pending.get(o)!;
+    const yCoef = lr * (o.momentum * (1 - ckp1) - 1);
+    if (p.device !== 'cpu') {
+      // The same update as tensor ops, in place: y ← y + c·(z − y) + yCoef·g', z ← z − γ·g'.
+      scope(() => {
+        const g = o.maximize ? grad.neg() : grad;
+        const gi = o.weightDecay !== 0 ? g.add(p.mul(o.weightDecay)) : g;
+        p.lerp_(state.z, ckp1).add_(gi.mul(yCoef));
+        state.z.sub_(gi.mul(lr));
+      });
+      return state;
+    }
     const g = readFloats(grad);
     const sign = o.maximize ? -1 : 1;
-    const yCoef = lr * (o.momentum * (1 - ckp1) - 1);
     writeFloats([p, state.z], (y, z) => {
       for (let i = 0; i < y.length; i++) {
         const gi = sign * g[i]! + o.weightDecay * y[i]!;
@@ -226,12 +241,24 @@ export class ScheduleFreeAdamW extends ScheduleFreeBase<ScheduleFreeAdamWOptions
   }
 
   protected override updateParam(p: Tensor, grad: Tensor, s: ScheduleFreeAdamWState | undefined, o: ParamGroup<ScheduleFreeAdamWOptions>): ScheduleFreeAdamWState {
-    const state = s ?? { z: keep(p.detach().clone()), expAvgSq: stateZeros(p) };
+    const state = s ?? { z: keep(p.clone()), expAvgSq: stateZeros(p) };
     const { lr, ckp1 } = this.pending.get(o)!;
     const [beta1, beta2] = o.betas;
+    const yCoef = lr * (beta1 * (1 - ckp1) - 1);
+    if (p.device !== 'cpu') {
+      // The same update as tensor ops, in place (v, then y and z from the direction d).
+      scope(() => {
+        const gi = o.maximize ? grad.neg() : grad;
+        state.expAvgSq.mul_(beta2).add_(gi.mul(gi).mul(1 - beta2));
+        const step = gi.div(state.expAvgSq.sqrt().add(o.eps));
+        const d = o.weightDecay !== 0 ? step.add(p.mul(o.weightDecay)) : step;
+        p.lerp_(state.z, ckp1).add_(d.mul(yCoef));
+        state.z.sub_(d.mul(lr));
+      });
+      return state;
+    }
     const g = readFloats(grad);
     const sign = o.maximize ? -1 : 1;
-    const yCoef = lr * (beta1 * (1 - ckp1) - 1);
     writeFloats([p, state.z, state.expAvgSq], (y, z, v) => {
       for (let i = 0; i < y.length; i++) {
         const gi = sign * g[i]!;

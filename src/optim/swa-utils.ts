@@ -3,13 +3,13 @@
  * the averaging functions, `updateBn` and the `SWALR` scheduler.
  */
 import { noGrad } from '../autograd/grad-mode.js';
-import { Module, type AnyModule } from '../nn/module.js';
+import { Module, type AnyModule, type IncompatibleKeys, type RemovableHandle, type StateDict } from '../nn/module.js';
 import { BatchNormBase } from '../nn/norm.js';
 import { Parameter, isParameter } from '../nn/parameter.js';
 import type { Device } from '../tensor/backend/backend.js';
 import { onesLike, tensor, zerosLike } from '../tensor/creation.js';
-import { isFloating } from '../tensor/dtype.js';
-import { keep } from '../tensor/scope.js';
+import { isFloating, type DType } from '../tensor/dtype.js';
+import { keep, scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFloats, readFloats } from './flat.js';
 import { perGroup, LRScheduler, type LRSchedulerOptions, type SchedulerOptimizer } from './lr-scheduler/base.js';
@@ -40,6 +40,14 @@ export function getEmaAvgFn(decay = 0.999): AvgFn {
 
 /** `end` weighted by `w` into `start` in place, with torch.lerp's two formulas (exact at both ends). */
 function lerpInPlace(start: Tensor, end: Tensor, w: number): void {
+  if (start.device !== 'cpu' || end.device !== 'cpu') {
+    // Off the CPU: the same formulas as tensor ops, written in place (nothing read back).
+    scope(() => {
+      const e = end.to(start.device);
+      start.copy_(w < 0.5 ? start.add(e.sub(start).mul(w)) : e.sub(e.sub(start).mul(1 - w)));
+    });
+    return;
+  }
   const e = readFloats(end);
   writeFloats([start], (s) => {
     for (let i = 0; i < s.length; i++) s[i] = w < 0.5 ? s[i]! + w * (e[i]! - s[i]!) : e[i]! - (e[i]! - s[i]!) * (1 - w);
@@ -82,8 +90,13 @@ function copyTensor(t: Tensor, memo: Map<unknown, unknown>): Tensor {
   const hit = memo.get(t);
   if (hit instanceof Tensor) return hit;
   const requiresGrad = t.requiresGrad;
-  const data = keep(noGrad(() => t.detach().clone()));
-  const out = isParameter(t) ? new Parameter(data, requiresGrad) : data.requiresGrad_(requiresGrad);
+  const copy = (): Tensor => {
+    const data = noGrad(() => t.clone());
+    return keep(isParameter(t) ? new Parameter(data, requiresGrad) : data.requiresGrad_(requiresGrad));
+  };
+  // NOTE: off the CPU the copy is made in a scope, which releases the clone a Parameter wraps:
+  // the copy is then its buffer's only owner, so disposing the copied module frees it.
+  const out = t.device !== 'cpu' ? scope(copy) : copy();
   memo.set(t, out);
   return out;
 }
@@ -110,7 +123,8 @@ function copyModule<M extends AnyModule>(m: M, memo: Map<unknown, unknown> = new
   // prototype, so subclass constructors with arguments need not be replayed.
   const copy = Reflect.construct(Module, [], m.constructor) as M;
   memo.set(m, copy);
-  const persistent = new Set(Object.keys(m.stateDict()));
+  // NOTE: in a scope, which releases the state dict's detached aliases (owners of device buffers).
+  const persistent = new Set(scope(() => Object.keys(m.stateDict())));
   for (const [name, p] of m.namedParameters('', false)) copy.registerParameter(name, copyTensor(p, memo));
   for (const [name, b] of m.namedBuffers('', false)) copy.registerBuffer(name, copyTensor(b, memo), { persistent: persistent.has(name) });
   for (const [name, child] of m.namedChildren()) copy.addModule(name, copyModule(child, memo));
@@ -140,7 +154,8 @@ export interface AveragedModelOptions {
  * of `model`'s, updated by `updateParameters(model)` (torch.optim.swa_utils.AveragedModel; SWA,
  * Izmailov et al., arXiv:1803.05407). Without `useBuffers` the buffers are copied from `model`
  * at each update, as PyTorch 2.x does (1.13 left them at their initial values). `avgFn`
- * receives the number of models averaged so far as a number.
+ * receives the number of models averaged so far as a number, from a host copy of `nAveraged`:
+ * on the gpu device an update reads nothing back.
  * @example
  * const swa = new optim.swaUtils.AveragedModel(model);
  * // after each epoch from swaStart on:
@@ -159,15 +174,54 @@ export class AveragedModel<M extends AnyModule = AnyModule> extends Module<Input
   private readonly avgFn: AvgFn | null;
   private readonly multiAvgFn: MultiAvgFn | null;
   readonly useBuffers: boolean;
+  /**
+   * A host copy of `nAveraged` (the buffer it was taken from, and that buffer's version then), so
+   * an update reads no device memory: only a write from elsewhere makes `updateParameters` read
+   * the buffer back.
+   */
+  private counted: { tensor: Tensor; version: number; n: number } | null = null;
 
   constructor(model: M, options: AveragedModelOptions = {}) {
     super();
     this.addModule('module', copyModule(model));
     if (options.device) this.module.to(options.device);
-    this.registerBuffer('nAveraged', tensor(0, { dtype: 'int32', ...(options.device && { device: options.device }) }));
+    this.registerBuffer('nAveraged', keep(tensor(0, { dtype: 'int32', ...(options.device && { device: options.device }) })));
     this.avgFn = options.avgFn ?? null;
     this.multiAvgFn = options.multiAvgFn ?? null;
     this.useBuffers = options.useBuffers ?? false;
+    this.noteCount(0);
+  }
+
+  /** `nAveraged` as a number: the host copy while the buffer is the one it was taken from, unchanged. */
+  private numAveraged(): number {
+    const t = this.nAveraged;
+    const c = this.counted;
+    if (c && c.tensor === t && c.version === t.storage.version) return c.n;
+    return this.noteCount(t.item());
+  }
+
+  /** Record `n` as the value `nAveraged` holds now. */
+  private noteCount(n: number): number {
+    this.counted = { tensor: this.nAveraged, version: this.nAveraged.storage.version, n };
+    return n;
+  }
+
+  /** Module's `to()`, keeping the host copy of `nAveraged` (the moved buffer holds the same count). */
+  override to(target: DType | Device): this {
+    const t = this.nAveraged;
+    const c = this.counted;
+    const n = c && c.tensor === t && c.version === t.storage.version ? c.n : null;
+    super.to(target);
+    if (n !== null) this.noteCount(n);
+    return this;
+  }
+
+  /** Module's `loadStateDict()`, taking the host copy of `nAveraged` from a CPU checkpoint value. */
+  override loadStateDict(stateDict: StateDict | ReadonlyMap<string, Tensor>, opts: { strict?: boolean } = {}): IncompatibleKeys {
+    const out = super.loadStateDict(stateDict, opts);
+    const src = stateDict instanceof Map ? stateDict.get('nAveraged') : (stateDict as StateDict)['nAveraged'];
+    if (src instanceof Tensor && src.device === 'cpu' && src.numel() === 1) this.noteCount(Number(src.dataSync()[0]));
+    return out;
   }
 
   override forward(...inputs: InputsOf<M>): OutputOf<M> {
@@ -179,8 +233,9 @@ export class AveragedModel<M extends AnyModule = AnyModule> extends Module<Input
   updateParameters(model: M): void {
     const own = this.useBuffers ? [...this.module.parameters(), ...this.module.buffers()] : this.parameters();
     const theirs = this.useBuffers ? [...model.parameters(), ...model.buffers()] : model.parameters();
-    const n = this.nAveraged.item();
-    noGrad(() => {
+    const n = this.numAveraged();
+    // NOTE: a scope frees the temporaries on the gpu device; every result is written in place.
+    scope(() => noGrad(() => {
       const averaged: Tensor[] = [];
       const current: Tensor[] = [];
       own.forEach((a, i) => {
@@ -208,7 +263,8 @@ export class AveragedModel<M extends AnyModule = AnyModule> extends Module<Input
         });
       }
       this.nAveraged.add_(1);
-    });
+    }));
+    this.noteCount(n + 1);
   }
 }
 
@@ -225,28 +281,42 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: M
   noGrad(() => {
     for (const m of model.modules()) {
       if (!(m instanceof BatchNormBase) || !m.runningMean || !m.runningVar) continue;
-      m.runningMean = zerosLike(m.runningMean);
-      m.runningVar = onesLike(m.runningVar);
+      m.runningMean = keep(zerosLike(m.runningMean));
+      m.runningVar = keep(onesLike(m.runningVar));
       momenta.set(m, m.momentum);
     }
   });
   if (momenta.size === 0) return;
   const wasTraining = model.training;
   model.train();
+  const hooks: RemovableHandle[] = [];
   for (const m of momenta.keys()) {
     // NOTE: `momentum` is readonly on BatchNormBase; update_bn swaps it for a cumulative average.
     Object.assign(m, { momentum: null });
     noGrad(() => m.numBatchesTracked?.mul_(0));
-  }
-  noGrad(() => {
-    for (const batch of loader) {
-      const first: unknown = batch instanceof Tensor ? batch : batch[0];
-      if (!(first instanceof Tensor)) throw new TypeError('updateBn: each batch must be a Tensor or an array whose first element is a Tensor');
-      model.call(opts.device ? first.to(opts.device) : first);
+    const tracked = m.numBatchesTracked;
+    if (tracked && tracked.device !== 'cpu') {
+      // Off the CPU the cumulative average's 1/(batches seen) would be read back from
+      // `numBatchesTracked` (item()) at each forward; count the forwards on the host instead
+      // (the buffer restarts at 0 above) and pass the same factor as an explicit momentum.
+      let seen = 0;
+      hooks.push(m.registerForwardPreHook(() => void Object.assign(m, { momentum: 1 / ++seen })));
     }
-  });
-  for (const [m, momentum] of momenta) Object.assign(m, { momentum });
-  model.train(wasTraining);
+  }
+  try {
+    noGrad(() => {
+      for (const batch of loader) {
+        const first: unknown = batch instanceof Tensor ? batch : batch[0];
+        if (!(first instanceof Tensor)) throw new TypeError('updateBn: each batch must be a Tensor or an array whose first element is a Tensor');
+        // The statistics are updated in place; the scope frees the forward's activations.
+        scope(() => void model.call(opts.device ? first.to(opts.device) : first));
+      }
+    });
+  } finally {
+    for (const h of hooks) h.remove();
+    for (const [m, momentum] of momenta) Object.assign(m, { momentum });
+    model.train(wasTraining);
+  }
 }
 
 // ------------------------------------------------------------------ SWALR

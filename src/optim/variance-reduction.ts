@@ -13,12 +13,15 @@
  * ```
  * `weightDecay` adds the exact gradient of (λ/2)·‖w‖² outside the estimator (not stored in the
  * tables), the usual way to handle the regulariser of a strongly convex finite sum.
+ *
+ * Parameters off the CPU keep their gradients, tables and snapshots on their device and update
+ * with tensor ops in place (nothing read back; each step's temporaries freed in a scope).
  */
 import { grad as autogradGrad } from '../autograd/engine.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
-import { zeros } from '../tensor/creation.js';
+import { zeros, zerosLike } from '../tensor/creation.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
-import { keep } from '../tensor/scope.js';
+import { keep, scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative } from './check.js';
 import { readFloats, stateZeros, writeFloats, type FloatArray } from './flat.js';
@@ -26,6 +29,13 @@ import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamsArg } fro
 
 /** The mean loss over the samples `indices` (a scalar tensor with a graph to the parameters). */
 export type SampleLoss = (indices: readonly number[]) => Tensor;
+
+/**
+ * One parameter's gradient (or update direction): flat values for a CPU parameter, a tensor on
+ * the parameter's device otherwise, updated with tensor ops (WebGPU cannot read back
+ * synchronously, and the other gpu backends would copy to and from the device at each step).
+ */
+type Grad = FloatArray | Tensor;
 
 /** Options shared by `SVRG`, `SAG` and `SAGA`. */
 export interface VarianceReductionOptions extends OptimizerOptions {
@@ -153,8 +163,17 @@ abstract class VarianceReduced<O extends VarianceReductionOptions, S> extends Op
     return this.paramGroups.flatMap((g) => g.params).filter((p) => p.requiresGrad);
   }
 
-  /** The mean loss over `indices` and its gradient for each parameter (flat). */
-  protected gradsAt(indices: readonly number[]): { loss: Tensor; grads: FloatArray[] } {
+  /**
+   * Run `fn` in a `tg.scope()` when a parameter is off the CPU, so a step frees the device
+   * memory it made (graphs, gradients, temporaries) except what `fn` returns and the state; CPU
+   * parameters alone run `fn` as is.
+   */
+  protected deviceScope<T>(fn: () => T): T {
+    return this.params.some((p) => p.device !== 'cpu') ? scope(fn) : fn();
+  }
+
+  /** The mean loss over `indices` and its gradient for each parameter (flat for CPU parameters). */
+  protected gradsAt(indices: readonly number[]): { loss: Tensor; grads: Grad[] } {
     const params = this.params;
     const fn = this.sampleLoss!;
     return enableGrad(() => {
@@ -162,17 +181,27 @@ abstract class VarianceReduced<O extends VarianceReductionOptions, S> extends Op
       if (!(loss instanceof Tensor) || loss.numel() !== 1) throw new TypeError('the sample loss must return a scalar Tensor (the mean loss over the given samples)');
       const gs = loss.requiresGrad ? autogradGrad([loss], params, { allowUnused: true }) : params.map(() => null);
       this.gradientEvaluations += indices.length;
-      return { loss: loss.detach(), grads: gs.map((g, i) => (g ? readFloats(g) : new Float64Array(params[i]!.numel()))) };
+      const grads = gs.map((g, i): Grad => {
+        const p = params[i]!;
+        if (p.device !== 'cpu') return g ?? zerosLike(p);
+        return g ? readFloats(g) : new Float64Array(p.numel());
+      });
+      return { loss: loss.detach(), grads };
     });
   }
 
-  /** w ← w − lr·(±v + λ·w) for every parameter, `v` flat per parameter (in `params` order). */
-  protected apply(v: readonly FloatArray[]): void {
+  /** w ← w − lr·(±v + λ·w) for every parameter, `v` per parameter (in `params` order). */
+  protected apply(v: readonly Grad[]): void {
     const params = this.params;
     noGrad(() => params.forEach((p, k) => {
       const group = this.groupOf(p);
       const sign = group.maximize ? -1 : 1;
       const vk = v[k]!;
+      if (vk instanceof Tensor) {
+        const dir = group.maximize ? vk.neg() : vk;
+        p.sub_((group.weightDecay !== 0 ? dir.add(p.mul(group.weightDecay)) : dir).mul(group.lr));
+        return;
+      }
       writeFloats([p], (w) => {
         for (let i = 0; i < w.length; i++) w[i] = w[i]! - group.lr * (sign * vk[i]! + group.weightDecay * w[i]!);
       });
@@ -213,21 +242,41 @@ export class SVRG extends VarianceReduced<SVRGOptions, SVRGState> {
     const params = this.params;
     const n = this.numSamples;
     const chunk = this.defaults.fullBatchSize ?? n;
-    const mu = params.map((p) => new Float64Array(p.numel()));
-    for (let start = 0; start < n; start += chunk) {
-      const idx = Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
-      const { grads } = this.gradsAt(idx);
-      const weight = idx.length / n;
-      grads.forEach((g, k) => {
-        for (let i = 0; i < g.length; i++) mu[k]![i] = mu[k]![i]! + weight * g[i]!;
-      });
-    }
-    noGrad(() => params.forEach((p, k) => {
-      const step = this.state.get(p)?.step ?? 0;
-      const fullGrad = stateZeros(p);
-      writeFloats([fullGrad], (a) => a.set(mu[k]!));
-      this.state.set(p, { step, snapshot: keep(p.detach().clone()), fullGrad });
-    }));
+    this.deviceScope(() => {
+      // μ per parameter: a flat sum for CPU parameters, a tensor on the device otherwise.
+      const mu: (FloatArray | Tensor | null)[] = params.map((p) => (p.device !== 'cpu' ? null : new Float64Array(p.numel())));
+      for (let start = 0; start < n; start += chunk) {
+        const idx = Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+        const { grads } = this.gradsAt(idx);
+        const weight = idx.length / n;
+        grads.forEach((g, k) => {
+          const m = mu[k]!;
+          if (g instanceof Tensor) {
+            mu[k] = m instanceof Tensor ? m.add(g.mul(weight)) : g.mul(weight);
+            return;
+          }
+          const a = m as FloatArray;
+          for (let i = 0; i < g.length; i++) a[i] = a[i]! + weight * g[i]!;
+        });
+      }
+      noGrad(() => params.forEach((p, k) => {
+        const m = mu[k]!;
+        const old = this.state.get(p);
+        if (m instanceof Tensor) {
+          // On the device the snapshot and μ are overwritten in place once they exist.
+          if (old) {
+            old.snapshot.copy_(p);
+            old.fullGrad.copy_(m);
+          } else {
+            this.state.set(p, { step: 0, snapshot: keep(p.clone()), fullGrad: stateZeros(p).copy_(m) });
+          }
+          return;
+        }
+        const fullGrad = stateZeros(p);
+        writeFloats([fullGrad], (a) => a.set(m));
+        this.state.set(p, { step: old?.step ?? 0, snapshot: keep(p.clone()), fullGrad });
+      }));
+    });
   }
 
   protected override runStep<L>(): L | undefined {
@@ -236,28 +285,40 @@ export class SVRG extends VarianceReduced<SVRGOptions, SVRGState> {
     const m = this.defaults.updateFrequency ?? Math.ceil((2 * this.numSamples) / b);
     const s0 = this.state.get(params[0]!);
     if (!s0 || s0.step % m === 0) this.snapshot();
-    const { loss, grads } = this.gradsAt(this.indices);
-    const current = params.map((p) => readFloats(p).slice());
-    noGrad(() => params.forEach((p) => {
-      const snap = readFloats(this.state.get(p)!.snapshot);
-      writeFloats([p], (w) => w.set(snap));
-    }));
-    let atSnapshot: FloatArray[];
-    try {
-      atSnapshot = this.gradsAt(this.indices).grads;
-    } finally {
-      noGrad(() => params.forEach((p, k) => writeFloats([p], (w) => w.set(current[k]!))));
-    }
-    const v = params.map((p, k) => {
-      const s = this.state.get(p)!;
-      s.step += 1;
-      const mu = readFloats(s.fullGrad);
-      const g = grads[k]!;
-      const gs = atSnapshot[k]!;
-      return Float64Array.from(g, (gi, i) => gi - gs[i]! + mu[i]!);
+    return this.deviceScope(() => {
+      const { loss, grads } = this.gradsAt(this.indices);
+      const current = params.map((p): Grad => (p.device !== 'cpu' ? noGrad(() => p.clone()) : readFloats(p).slice()));
+      noGrad(() => params.forEach((p) => {
+        const snapshot = this.state.get(p)!.snapshot;
+        if (p.device !== 'cpu') {
+          p.copy_(snapshot);
+          return;
+        }
+        const snap = readFloats(snapshot);
+        writeFloats([p], (w) => w.set(snap));
+      }));
+      let atSnapshot: Grad[];
+      try {
+        atSnapshot = this.gradsAt(this.indices).grads;
+      } finally {
+        noGrad(() => params.forEach((p, k) => {
+          const c = current[k]!;
+          if (c instanceof Tensor) p.copy_(c);
+          else writeFloats([p], (w) => w.set(c));
+        }));
+      }
+      const v = params.map((p, k): Grad => {
+        const s = this.state.get(p)!;
+        s.step += 1;
+        const g = grads[k]!;
+        const gs = atSnapshot[k]!;
+        if (g instanceof Tensor) return g.sub(gs as Tensor).add(s.fullGrad);
+        const mu = readFloats(s.fullGrad);
+        return Float64Array.from(g, (gi, i) => gi - (gs as FloatArray)[i]! + mu[i]!);
+      });
+      this.apply(v);
+      return loss as unknown as L;
     });
-    this.apply(v);
-    return loss as unknown as L;
   }
 }
 
@@ -293,33 +354,47 @@ export class SAG extends VarianceReduced<SAGOptions, SAGState> {
   protected override runStep<L>(): L | undefined {
     const params = this.params;
     const n = this.numSamples;
-    let lossSum = 0;
-    for (const j of this.indices) {
-      const { loss, grads } = this.gradsAt([j]);
-      lossSum += loss.item();
-      params.forEach((p, k) => {
-        const s = this.state.get(p) ?? tableState(p, n, true);
-        this.state.set(p, s);
-        const g = grads[k]!;
-        const size = g.length;
-        writeFloats([s.table, s.tableSum, s.seen!], (table, sum, seen) => {
-          for (let i = 0; i < size; i++) {
-            sum[i] = sum[i]! - table[j * size + i]! + g[i]!;
-            table[j * size + i] = g[i]!;
+    return this.deviceScope(() => {
+      const losses: Tensor[] = [];
+      for (const j of this.indices) {
+        const { loss, grads } = this.gradsAt([j]);
+        losses.push(loss);
+        params.forEach((p, k) => {
+          const s = this.state.get(p) ?? tableState(p, n, true);
+          this.state.set(p, s);
+          const g = grads[k]!;
+          if (g instanceof Tensor) {
+            // On the device: the same update as tensor ops on row j, in place.
+            noGrad(() => {
+              const row = s.table.select(0, j);
+              s.tableSum.copy_(s.tableSum.sub(row).add(g));
+              row.copy_(g);
+              s.seen!.select(0, j).fill_(1);
+            });
+            return;
           }
-          seen[j] = 1;
+          const size = g.length;
+          writeFloats([s.table, s.tableSum, s.seen!], (table, sum, seen) => {
+            for (let i = 0; i < size; i++) {
+              sum[i] = sum[i]! - table[j * size + i]! + g[i]!;
+              table[j * size + i] = g[i]!;
+            }
+            seen[j] = 1;
+          });
         });
+      }
+      const v = params.map((p): Grad => {
+        const s = this.state.get(p)!;
+        s.step += 1;
+        // m, the samples seen so far, stays a 0-d tensor on the device.
+        if (p.device !== 'cpu') return s.tableSum.div(s.seen!.sum());
+        let m = 0;
+        for (const x of readFloats(s.seen!)) m += x;
+        return Float64Array.from(readFloats(s.tableSum), (d) => d / m);
       });
-    }
-    const v = params.map((p) => {
-      const s = this.state.get(p)!;
-      s.step += 1;
-      let m = 0;
-      for (const x of readFloats(s.seen!)) m += x;
-      return Float64Array.from(readFloats(s.tableSum), (d) => d / m);
+      this.apply(v);
+      return meanLoss(losses, params[0]!) as unknown as L;
     });
-    this.apply(v);
-    return lossValue(lossSum / this.indices.length, params[0]!) as unknown as L;
   }
 }
 
@@ -347,11 +422,19 @@ export class SAGA extends VarianceReduced<SAGAOptions, SAGAState> {
   }
 
   /** Store ∇f_j(w) in row j of the tables, keeping the mean in step. */
-  private record(j: number, grads: readonly FloatArray[]): void {
+  private record(j: number, grads: readonly Grad[]): void {
     const n = this.numSamples;
     this.params.forEach((p, k) => {
       const s = this.state.get(p)!;
       const g = grads[k]!;
+      if (g instanceof Tensor) {
+        noGrad(() => {
+          const row = s.table.select(0, j);
+          s.tableSum.add_(g.sub(row).div(n));
+          row.copy_(g);
+        });
+        return;
+      }
       const size = g.length;
       writeFloats([s.table, s.tableSum], (table, mean) => {
         for (let i = 0; i < size; i++) {
@@ -367,30 +450,52 @@ export class SAGA extends VarianceReduced<SAGAOptions, SAGAState> {
     const n = this.numSamples;
     if (!this.state.has(params[0]!)) {
       for (const p of params) this.state.set(p, tableState(p, n, false));
-      if (this.defaults.tableInit === 'full') for (let i = 0; i < n; i++) this.record(i, this.gradsAt([i]).grads);
+      if (this.defaults.tableInit === 'full') for (let i = 0; i < n; i++) this.deviceScope(() => this.record(i, this.gradsAt([i]).grads));
     }
-    const batch = this.indices;
-    const v = params.map((p) => Float64Array.from(readFloats(this.state.get(p)!.tableSum)));
-    const fresh: FloatArray[][] = [];
-    let lossSum = 0;
-    for (const j of batch) {
-      const { loss, grads } = this.gradsAt([j]);
-      lossSum += loss.item();
-      fresh.push(grads);
-      params.forEach((p, k) => {
-        const size = grads[k]!.length;
-        const old = readFloats(this.state.get(p)!.table);
-        for (let i = 0; i < size; i++) v[k]![i] = v[k]![i]! + (grads[k]![i]! - old[j * size + i]!) / batch.length;
+    return this.deviceScope(() => {
+      const batch = this.indices;
+      const v = params.map((p): Grad => {
+        const sum = this.state.get(p)!.tableSum;
+        return p.device !== 'cpu' ? sum.clone() : Float64Array.from(readFloats(sum));
       });
-    }
-    batch.forEach((j, b) => this.record(j, fresh[b]!));
-    for (const p of params) this.state.get(p)!.step += 1;
-    this.apply(v);
-    return lossValue(lossSum / batch.length, params[0]!) as unknown as L;
+      const fresh: Grad[][] = [];
+      const losses: Tensor[] = [];
+      for (const j of batch) {
+        const { loss, grads } = this.gradsAt([j]);
+        losses.push(loss);
+        fresh.push(grads);
+        params.forEach((p, k) => {
+          const g = grads[k]!;
+          const vk = v[k]!;
+          if (vk instanceof Tensor) {
+            v[k] = vk.add((g as Tensor).sub(this.state.get(p)!.table.select(0, j)).div(batch.length));
+            return;
+          }
+          const gk = g as FloatArray;
+          const size = gk.length;
+          const old = readFloats(this.state.get(p)!.table);
+          for (let i = 0; i < size; i++) vk[i] = vk[i]! + (gk[i]! - old[j * size + i]!) / batch.length;
+        });
+      }
+      batch.forEach((j, b) => this.record(j, fresh[b]!));
+      for (const p of params) this.state.get(p)!.step += 1;
+      this.apply(v);
+      return meanLoss(losses, params[0]!) as unknown as L;
+    });
   }
 }
 
-/** A 0-d tensor holding `x`, typed like `like` (the mean loss of a batch of separate evaluations). */
-function lossValue(x: number, like: Tensor): Tensor {
-  return zeros([], { dtype: like.dtype }).add(x);
+/**
+ * The mean of the losses of a batch of separate evaluations, as a 0-d tensor: computed on the
+ * host and typed like `like` for CPU losses, with tensor ops where they live otherwise (no
+ * readback).
+ */
+function meanLoss(losses: readonly Tensor[], like: Tensor): Tensor {
+  if (losses.some((l) => l.device !== 'cpu')) {
+    const device = losses.find((l) => l.device !== 'cpu')!.device;
+    return noGrad(() => losses.map((l) => l.to(device)).reduce((a, b) => a.add(b)).div(losses.length));
+  }
+  let sum = 0;
+  for (const l of losses) sum += l.item();
+  return zeros([], { dtype: like.dtype }).add(sum / losses.length);
 }

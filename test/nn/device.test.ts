@@ -85,6 +85,18 @@ describeEachDevice('nn training step', (dev) => {
     expect(Array.from(await p.grad.data())).toEqual([-0.5, -0.2, 0, 0.4, 0.5].map(Math.fround));
   });
 
+  it('model.to(device) leaves the parameters their only owners: disposing them frees the device buffers', async () => {
+    if (dev.device !== 'gpu') return;
+    await tg.gpu.synchronize();
+    const before = tg.gpu.memory().buffers;
+    const model = new nn.Linear(20, 10).to(dev.device);
+    await tg.gpu.synchronize();
+    expect(tg.gpu.memory().buffers - before).toBe(2);
+    for (const p of model.parameters()) p.dispose();
+    await tg.gpu.synchronize();
+    expect(tg.gpu.memory().buffers).toBe(before);
+  });
+
   it('BatchNorm with momentum null (cumulative average) matches the CPU', async () => {
     const run = async (device: tg.Device) => {
       const bn = new nn.BatchNorm1d(3, { momentum: null }).to(device);
