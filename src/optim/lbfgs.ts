@@ -1,11 +1,11 @@
 /** L-BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS). */
-import { enableGrad } from '../autograd/grad-mode.js';
 import { backendFor } from '../tensor/backend/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkLr } from './check.js';
-import { floatArrayLike, readFloats, writeFloats, type FloatArray } from './flat.js';
-import { absMax, absSum, dot, strongWolfe } from './line-search.js';
+import { floatArrayLike, type FloatArray } from './flat.js';
+import { absMax, absSum, dot, strongWolfeSteps } from './line-search.js';
 import { Optimizer, type OptimizerOptions, type ParamsArg } from './optimizer.js';
+import { call, item, overwrite, read, requireSyncReadback, runAsync, runSync, type HostSteps } from './readback.js';
 
 /** Options of LBFGS (PyTorch's arguments in camelCase; see the defaults). */
 export interface LBFGSOptions extends OptimizerOptions {
@@ -53,8 +53,8 @@ export interface LBFGSState {
 }
 
 /** A closure result as a number (`float(closure())`). */
-function lossValue(loss: unknown): number {
-  if (loss instanceof Tensor) return loss.item();
+function* lossValue(loss: unknown): HostSteps<number> {
+  if (loss instanceof Tensor) return yield* item(loss);
   if (typeof loss === 'number') return loss;
   throw new TypeError('LBFGS closure must return the loss as a Tensor or a number');
 }
@@ -68,7 +68,8 @@ function vectorTensor(a: FloatArray): Tensor {
  * L-BFGS (Nocedal & Wright, Numerical Optimization, Alg. 7.4/7.5), heavily inspired by minFunc;
  * a line-by-line port of torch.optim.LBFGS with its strong-Wolfe line search. One group only;
  * `step(closure)` needs a closure that zeroes gradients, recomputes the loss, calls
- * `backward()` and returns the loss.
+ * `backward()` and returns the loss. It reads the loss and gradients on the host at every
+ * evaluation: on WebGPU (no synchronous readback) use `await opt.stepAsync(closure)`.
  * @example
  * const opt = new optim.LBFGS([w], { lr: 1, maxIter: 20, lineSearchFn: 'strong_wolfe' });
  * opt.step(() => { opt.zeroGrad(); const loss = f(w); loss.backward(); return loss; });
@@ -94,62 +95,101 @@ export class LBFGS extends Optimizer<LBFGSOptions, LBFGSState> {
     return this.params.reduce((n, p) => n + p.numel(), 0);
   }
 
-  private gatherFlatGrad(): FloatArray {
+  private *gatherFlatGrad(): HostSteps<FloatArray> {
     const out = floatArrayLike(this.params[0]!, this.numel());
     let offset = 0;
     for (const p of this.params) {
-      if (p.grad) out.set(readFloats(p.grad), offset);
+      if (p.grad) out.set(yield* read(p.grad), offset);
       offset += p.numel();
     }
     return out;
   }
 
   /** p += stepSize · update (over the parameters' concatenation). */
-  private addGrad(stepSize: number, update: FloatArray): void {
+  private *addGrad(stepSize: number, update: FloatArray): HostSteps<void> {
     let offset = 0;
     for (const p of this.params) {
       const o = offset;
-      writeFloats([p], (a) => {
-        for (let i = 0; i < a.length; i++) a[i] = a[i]! + stepSize * update[o + i]!;
-      });
+      // NOTE: map keeps the array type, so each sum rounds to the parameter's dtype as in place.
+      overwrite(p, (yield* read(p)).map((v, i) => v + stepSize * update[o + i]!));
       offset += p.numel();
     }
   }
 
-  private cloneParams(): FloatArray[] {
-    return this.params.map((p) => readFloats(p).slice());
+  private *cloneParams(): HostSteps<FloatArray[]> {
+    const out: FloatArray[] = [];
+    for (const p of this.params) out.push((yield* read(p)).slice());
+    return out;
   }
 
   private setParams(data: readonly FloatArray[]): void {
-    this.params.forEach((p, i) => writeFloats([p], (a) => a.set(data[i]!)));
+    this.params.forEach((p, i) => overwrite(p, data[i]!));
+  }
+
+  /** A copy of a state vector, read from wherever it lives (`loadStateDict` moves it to the parameters' device). */
+  private *stateVector(x: Tensor): HostSteps<FloatArray> {
+    return (yield* read(x)).slice();
+  }
+
+  /** The loss and flat gradient at x0 + step·dir; the parameters are x0 again afterwards. */
+  private *directional(closure: () => unknown, x0: readonly FloatArray[], dir: FloatArray, step: number): HostSteps<[number, FloatArray]> {
+    yield* this.addGrad(step, dir);
+    const value = yield* lossValue(yield* call(closure, true));
+    const g = yield* this.gatherFlatGrad();
+    this.setParams(x0);
+    return [value, g];
+  }
+
+  /** Refuse before any work when the parameters cannot be read synchronously (WebGPU). */
+  override step<L = unknown>(closure?: () => L): L | undefined {
+    requireSyncReadback('LBFGS', this.params);
+    return super.step(closure);
+  }
+
+  /**
+   * `step(closure)` with every readback awaited (`await t.data()`), so it runs on WebGPU, where
+   * `step()` throws; `closure` may be async. The same iterations and numbers as `step()`.
+   * @example
+   * const opt = new optim.LBFGS([w], { lineSearchFn: 'strong_wolfe' });
+   * const loss = await opt.stepAsync(() => { opt.zeroGrad(); const l = f(w); l.backward(); return l; });
+   */
+  override stepAsync<L = unknown>(closure?: () => L | PromiseLike<L>): Promise<L | undefined> {
+    return this.withStepHooks(async () => (await runAsync(this.steps(closure, 'stepAsync'))) as L | undefined);
   }
 
   protected override runStep<L>(closure?: () => L): L | undefined {
-    if (!closure) throw new TypeError('LBFGS.step() requires a closure that reevaluates the model and returns the loss');
+    return runSync(this.steps(closure, 'step'), 'LBFGS') as L | undefined;
+  }
+
+  /** One step, for either driver (readback.ts): returns the first closure result. */
+  private *steps(closure: (() => unknown) | undefined, method: string): HostSteps<unknown> {
+    if (!closure) throw new TypeError(`LBFGS.${method}() requires a closure that reevaluates the model and returns the loss`);
     if (this.paramGroups.length !== 1) throw new RangeError("LBFGS doesn't support per-parameter options (parameter groups)");
-    const evaluate = (): L => enableGrad(closure);
+    const evaluate = (): HostSteps<unknown> => call(closure, true);
     const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = this.paramGroups[0]!;
     const first = this.params[0]!;
     const state: LBFGSState = this.state.get(first) ?? { funcEvals: 0, nIter: 0 };
     this.state.set(first, state);
 
     // evaluate initial f(x) and df/dx
-    const origLoss = evaluate();
-    let loss = lossValue(origLoss);
+    const origLoss = yield* evaluate();
+    let loss = yield* lossValue(origLoss);
     let currentEvals = 1;
     state.funcEvals += 1;
-    let flatGrad = this.gatherFlatGrad();
+    let flatGrad = yield* this.gatherFlatGrad();
     let optCond = absMax(flatGrad) <= toleranceGrad;
     if (optCond) return origLoss;
 
     // state carried between steps, as flat arrays
-    let d = state.d ? readFloats(state.d).slice() : null;
+    let d = state.d ? yield* this.stateVector(state.d) : null;
     let t = state.t ?? 0;
-    const oldDirs = (state.oldDirs ?? []).map((x) => readFloats(x).slice());
-    const oldStps = (state.oldStps ?? []).map((x) => readFloats(x).slice());
+    const oldDirs: FloatArray[] = [];
+    for (const x of state.oldDirs ?? []) oldDirs.push(yield* this.stateVector(x));
+    const oldStps: FloatArray[] = [];
+    for (const x of state.oldStps ?? []) oldStps.push(yield* this.stateVector(x));
     const ro = [...(state.ro ?? [])];
     let hDiag = state.hDiag ?? 1;
-    let prevFlatGrad = state.prevFlatGrad ? readFloats(state.prevFlatGrad).slice() : null;
+    let prevFlatGrad = state.prevFlatGrad ? yield* this.stateVector(state.prevFlatGrad) : null;
     let prevLoss = state.prevLoss ?? 0;
     let al = state.al ? [...state.al] : null;
 
@@ -217,25 +257,19 @@ export class LBFGS extends Optimizer<LBFGSOptions, LBFGSState> {
 
       let lsFuncEvals = 0;
       if (lineSearchFn === 'strong_wolfe') {
-        const x0 = this.cloneParams();
+        const x0 = yield* this.cloneParams();
         const dir = d;
-        const objective = (step: number): [number, FloatArray] => {
-          this.addGrad(step, dir);
-          const value = lossValue(evaluate());
-          const g = this.gatherFlatGrad();
-          this.setParams(x0);
-          return [value, g];
-        };
-        const res = strongWolfe(objective, t, d, loss, flatGrad, gtd);
+        const objective = (step: number): HostSteps<[number, FloatArray]> => this.directional(closure, x0, dir, step);
+        const res = yield* strongWolfeSteps(objective, t, d, loss, flatGrad, gtd);
         [loss, flatGrad, t, lsFuncEvals] = [res.loss, res.flatGrad, res.t, res.funcEvals];
-        this.addGrad(t, d);
+        yield* this.addGrad(t, d);
         optCond = absMax(flatGrad) <= toleranceGrad;
       } else {
         // no line search: move with a fixed step, re-evaluating except in the last iteration
-        this.addGrad(t, d);
+        yield* this.addGrad(t, d);
         if (nIter !== maxIter) {
-          loss = lossValue(evaluate());
-          flatGrad = this.gatherFlatGrad();
+          loss = yield* lossValue(yield* evaluate());
+          flatGrad = yield* this.gatherFlatGrad();
           optCond = absMax(flatGrad) <= toleranceGrad;
           lsFuncEvals = 1;
         }

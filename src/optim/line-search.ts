@@ -54,6 +54,12 @@ export function cubicInterpolate(x1: number, f1: number, g1: number, x2: number,
 /** The objective along the search direction: loss and flat gradient at `x + t·d`. */
 export type DirectionalObjective = (t: number) => [number, FloatArray];
 
+/**
+ * A `DirectionalObjective` written as a generator: it yields whatever its driver answers (for
+ * LBFGS, readbacks and closure calls: see readback.ts), and returns the loss and gradient.
+ */
+export type DirectionalObjectiveSteps<Y> = (t: number) => Generator<Y, [number, FloatArray], unknown>;
+
 export interface StrongWolfeResult {
   loss: number;
   flatGrad: FloatArray;
@@ -64,14 +70,37 @@ export interface StrongWolfeResult {
 /**
  * Find a step `t` along `d` satisfying the strong Wolfe conditions (bracketing, then zoom by
  * cubic interpolation), starting from `t` with loss `f`, gradient `g` and slope `gtd = g·d`.
+ * @example
+ * // f(x) = (x − 3)² from x = 0 along d = 1: the loss and gradient at x + s·d are (s − 3)², 2(s − 3)
+ * const { t } = strongWolfe((s) => [(s - 3) ** 2, Float64Array.of(2 * (s - 3))], 1, Float64Array.of(1), 9, Float64Array.of(-6), -6);
  */
 export function strongWolfe(
   objective: DirectionalObjective, t: number, d: FloatArray, f: number, g: FloatArray, gtd: number,
   c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9, maxLs = 25,
 ): StrongWolfeResult {
+  // The search is written once, as a generator; this objective yields nothing, so it runs to the end at once.
+  const steps = strongWolfeSteps(function* (s: number) {
+    return objective(s);
+  }, t, d, f, g, gtd, c1, c2, toleranceChange, maxLs);
+  return steps.next().value;
+}
+
+/**
+ * `strongWolfe` over an objective that is a generator: it yields what the objective yields, so
+ * its driver may answer synchronously or with awaits (LBFGS's `step` and `stepAsync`).
+ * @example
+ * // the objective asks its driver for f at step s by yielding s; the driver answers (s − 3)²
+ * const search = strongWolfeSteps(function* (s: number) { const fs = (yield s) as number; return [fs, Float64Array.of(2 * (s - 3))]; }, 1, Float64Array.of(1), 9, Float64Array.of(-6), -6);
+ * let r = search.next();
+ * while (!r.done) r = search.next((r.value - 3) ** 2);
+ */
+export function* strongWolfeSteps<Y>(
+  objective: DirectionalObjectiveSteps<Y>, t: number, d: FloatArray, f: number, g: FloatArray, gtd: number,
+  c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9, maxLs = 25,
+): Generator<Y, StrongWolfeResult, unknown> {
   const dNorm = absMax(d);
   g = g.slice();
-  let [fNew, gNew] = objective(t);
+  let [fNew, gNew] = yield* objective(t);
   let lsFuncEvals = 1;
   let gtdNew = dot(gNew, d);
 
@@ -110,7 +139,7 @@ export function strongWolfe(
     fPrev = fNew;
     gPrev = gNew.slice();
     gtdPrev = gtdNew;
-    [fNew, gNew] = objective(t);
+    [fNew, gNew] = yield* objective(t);
     lsFuncEvals += 1;
     gtdNew = dot(gNew, d);
     lsIter += 1;
@@ -146,7 +175,7 @@ export function strongWolfe(
       insufProgress = false;
     }
     // evaluate new point
-    [fNew, gNew] = objective(t);
+    [fNew, gNew] = yield* objective(t);
     lsFuncEvals += 1;
     gtdNew = dot(gNew, d);
     lsIter += 1;

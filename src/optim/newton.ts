@@ -4,14 +4,14 @@
  * backtracking line search (Nocedal & Wright, Numerical Optimization, Alg. 3.1, 7.1).
  */
 import { grad as autogradGrad } from '../autograd/engine.js';
-import { enableGrad, noGrad } from '../autograd/grad-mode.js';
+import { enableGrad } from '../autograd/grad-mode.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { cat } from '../tensor/functional.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkLr, checkNonNegative, pyNumber } from './check.js';
 import { dampedSolve, dot64, norm64 } from './dense.js';
-import { readFloats, writeFloats } from './flat.js';
 import { Optimizer, type OptimizerOptions, type ParamsArg } from './optimizer.js';
+import { call, item, overwrite, read, requireSyncReadback, runAsync, runSync, type HostSteps } from './readback.js';
 
 /** Options of `Newton` (defaults in `NEWTON_DEFAULTS`). */
 export interface NewtonOptions extends OptimizerOptions {
@@ -90,45 +90,55 @@ abstract class SecondOrder<O extends NewtonOptions> extends Optimizer<O, NewtonS
   }
 
   /** Evaluate the closure with its graph; returns the loss and the (sign-adjusted) objective f. */
-  protected objective(closure: () => unknown): { loss: unknown; f: Tensor } {
-    const loss = closure();
-    if (!(loss instanceof Tensor) || loss.numel() !== 1) throw new TypeError(`${this.constructor.name}.step() ${CLOSURE_HINT}; got ${loss instanceof Tensor ? `a tensor of shape [${loss.shape.join(', ')}]` : typeof loss}`);
-    if (!loss.requiresGrad) throw new Error(`${this.constructor.name}.step(): the loss does not require grad; the closure must compute it from the parameters with gradients enabled`);
-    return { loss, f: this.sign() === 1 ? loss : loss.neg() };
+  protected *objective(closure: () => unknown, method: string): HostSteps<{ loss: unknown; f: Tensor }> {
+    const name = `${this.constructor.name}.${method}()`;
+    const loss = yield* call(closure, true);
+    if (!(loss instanceof Tensor) || loss.numel() !== 1) throw new TypeError(`${name} ${CLOSURE_HINT}; got ${loss instanceof Tensor ? `a tensor of shape [${loss.shape.join(', ')}]` : typeof loss}`);
+    if (!loss.requiresGrad) throw new Error(`${name}: the loss does not require grad; the closure must compute it from the parameters with gradients enabled`);
+    return { loss, f: this.sign() === 1 ? loss : enableGrad(() => loss.neg()) };
   }
 
-  /** ∇f over all parameters as one flat tensor, differentiable (for second derivatives). */
+  /**
+   * ∇f over all parameters as one flat tensor on their device, differentiable (for second
+   * derivatives); in their dtype (float64 would leave a WebGPU device: it lives on the host).
+   */
   protected flatGrad(f: Tensor): Tensor {
     const params = this.params;
-    const grads = autogradGrad([f], params, { createGraph: true, allowUnused: true });
-    return cat(grads.map((g, i) => (g ?? zeros(params[i]!.shape, { dtype: params[i]!.dtype })).reshape([-1]).to('float64')));
+    return enableGrad(() => {
+      const grads = autogradGrad([f], params, { createGraph: true, allowUnused: true });
+      return cat(grads.map((g, i) => (g ?? zeros(params[i]!.shape, { dtype: params[i]!.dtype, device: params[i]!.device })).reshape([-1])));
+    });
   }
 
   /** d/dx of (flat gradient · v): a Hessian-vector product (zero when the gradient is constant). */
-  protected hessianVector(flat: Tensor, v: Float64Array): Float64Array {
+  protected *hessianVector(flat: Tensor, v: Float64Array): HostSteps<Float64Array> {
     if (!flat.requiresGrad) return new Float64Array(v.length);
     const params = this.params;
-    const rows = autogradGrad([flat], params, { gradOutputs: [tensor(v, { dtype: 'float64' })], retainGraph: true, allowUnused: true });
+    const gradOutputs = [tensor(v, { dtype: flat.dtype, device: flat.device })];
+    const rows = autogradGrad([flat], params, { gradOutputs, retainGraph: true, allowUnused: true });
     const out = new Float64Array(v.length);
     let offset = 0;
-    rows.forEach((r, i) => {
-      if (r) out.set(Float64Array.from(readFloats(r)), offset);
+    for (const [i, r] of rows.entries()) {
+      if (r) out.set(Float64Array.from(yield* read(r)), offset);
       offset += params[i]!.numel();
-    });
+    }
     return out;
   }
 
-  private values(): Float64Array {
-    return Float64Array.from(this.params.flatMap((p) => Array.from(readFloats(p))));
+  private *values(): HostSteps<Float64Array> {
+    const out = new Float64Array(this.params.reduce((n, p) => n + p.numel(), 0));
+    let offset = 0;
+    for (const p of this.params) {
+      out.set(yield* read(p), offset);
+      offset += p.numel();
+    }
+    return out;
   }
 
   private setValues(x: Float64Array): void {
     let offset = 0;
     for (const p of this.params) {
-      const o = offset;
-      writeFloats([p], (a) => {
-        for (let i = 0; i < a.length; i++) a[i] = x[o + i]!;
-      });
+      overwrite(p, x.subarray(offset, offset + p.numel()));
       offset += p.numel();
     }
   }
@@ -138,27 +148,25 @@ abstract class SecondOrder<O extends NewtonOptions> extends Optimizer<O, NewtonS
    * f(x + t·s) ≤ f(x) + c1·t·gᵀs from t = 1, or the full step without a line search. When no t
    * passes, the smallest one tried is taken.
    */
-  protected move(closure: () => unknown, state: NewtonState, f0: number, g: Float64Array, step: Float64Array): void {
+  protected *move(closure: () => unknown, state: NewtonState, f0: number, g: Float64Array, step: Float64Array): HostSteps<void> {
     const o = this.paramGroups[0]!;
-    const x0 = this.values();
+    const x0 = yield* this.values();
     const at = (t: number): Float64Array => x0.map((x, i) => x + t * step[i]!);
-    noGrad(() => {
-      let t = 1;
-      if (o.lineSearch === 'armijo') {
-        const slope = dot64(g, step);
-        for (let k = 0; k < o.maxLineSearch; k++) {
-          this.setValues(at(t));
-          const value = noGrad(() => closure());
-          state.funcEvals += 1;
-          const fNew = this.sign() * (value instanceof Tensor ? value.item() : Number(value));
-          if (fNew <= f0 + o.c1 * t * slope) break;
-          if (k === o.maxLineSearch - 1) break;
-          t *= o.backtrack;
-        }
+    let t = 1;
+    if (o.lineSearch === 'armijo') {
+      const slope = dot64(g, step);
+      for (let k = 0; k < o.maxLineSearch; k++) {
+        this.setValues(at(t));
+        const value = yield* call(closure, false);
+        state.funcEvals += 1;
+        const fNew = this.sign() * (value instanceof Tensor ? yield* item(value) : Number(value));
+        if (fNew <= f0 + o.c1 * t * slope) break;
+        if (k === o.maxLineSearch - 1) break;
+        t *= o.backtrack;
       }
-      this.setValues(at(t));
-      state.t = t;
-    });
+    }
+    this.setValues(at(t));
+    state.t = t;
   }
 
   /** The step s = lr ⊙ d, or −lr ⊙ g when that is not a descent direction. */
@@ -168,29 +176,44 @@ abstract class SecondOrder<O extends NewtonOptions> extends Optimizer<O, NewtonS
     return dot64(g, s) < 0 ? s : g.map((gi, i) => -lr[i]! * gi);
   }
 
-  protected abstract direction(f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): Float64Array;
+  protected abstract direction(f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): HostSteps<Float64Array>;
+
+  /** Refuse before any work when the parameters cannot be read synchronously (WebGPU). */
+  override step<L = unknown>(closure?: () => L): L | undefined {
+    requireSyncReadback(this.constructor.name, this.params);
+    return super.step(closure);
+  }
+
+  /**
+   * `step(closure)` with every readback awaited (`await t.data()`), so it runs on WebGPU, where
+   * `step()` throws; `closure` may be async. The same iterations and numbers as `step()`.
+   * @example
+   * const opt = new optim.Newton([w], { damping: 1e-6 });
+   * for (let i = 0; i < 10; i++) await opt.stepAsync(() => lossFn(w));
+   */
+  override stepAsync<L = unknown>(closure?: () => L | PromiseLike<L>): Promise<L | undefined> {
+    return this.withStepHooks(async () => (await runAsync(this.steps(closure, 'stepAsync'))) as L | undefined);
+  }
 
   protected override runStep<L>(closure?: () => L): L | undefined {
-    if (!closure) throw new TypeError(`${this.constructor.name}.step() ${CLOSURE_HINT}`);
+    return runSync(this.steps(closure, 'step'), this.constructor.name) as L | undefined;
+  }
+
+  /** One step, for either driver (readback.ts): returns the closure's loss. */
+  private *steps(closure: (() => unknown) | undefined, method: string): HostSteps<unknown> {
+    if (!closure) throw new TypeError(`${this.constructor.name}.${method}() ${CLOSURE_HINT}`);
     const first = this.params[0]!;
     const state: NewtonState = this.state.get(first) ?? { nIter: 0, funcEvals: 0, t: 1 };
     this.state.set(first, state);
-    let loss: unknown;
-    let f0 = 0;
-    let g: Float64Array = new Float64Array(0);
-    let d: Float64Array = new Float64Array(0);
-    enableGrad(() => {
-      const obj = this.objective(closure);
-      loss = obj.loss;
-      f0 = obj.f.item();
-      const flat = this.flatGrad(obj.f);
-      g = Float64Array.from(readFloats(flat));
-      d = this.direction(obj.f, flat, g, state);
-    });
+    const { loss, f } = yield* this.objective(closure, method);
+    const f0 = yield* item(f);
+    const flat = this.flatGrad(f);
+    const g = Float64Array.from(yield* read(flat));
+    const d = yield* this.direction(f, flat, g, state);
     state.funcEvals += 1;
     state.nIter += 1;
-    this.move(closure, state, f0, g, this.scaledStep(d, g));
-    return loss as L;
+    yield* this.move(closure, state, f0, g, this.scaledStep(d, g));
+    return loss;
   }
 }
 
@@ -215,14 +238,14 @@ export class Newton extends SecondOrder<NewtonOptions> {
   }
 
   /** The Hessian of f as a row-major n×n array (symmetrised). */
-  private hessian(flat: Tensor): Float64Array {
+  private *hessian(flat: Tensor): HostSteps<Float64Array> {
     const n = flat.numel();
     const h = new Float64Array(n * n);
     const e = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       e.fill(0);
       e[k] = 1;
-      h.set(this.hessianVector(flat, e), k * n);
+      h.set(yield* this.hessianVector(flat, e), k * n);
     }
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
@@ -234,9 +257,9 @@ export class Newton extends SecondOrder<NewtonOptions> {
     return h;
   }
 
-  protected direction(_f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): Float64Array {
+  protected *direction(_f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): HostSteps<Float64Array> {
     const n = g.length;
-    const { x, damping } = dampedSolve(this.hessian(flat), n, g.map((v) => -v), this.paramGroups[0]!.damping);
+    const { x, damping } = dampedSolve(yield* this.hessian(flat), n, g.map((v) => -v), this.paramGroups[0]!.damping);
     state.damping = damping;
     return x;
   }
@@ -264,7 +287,7 @@ export class NewtonCG extends SecondOrder<NewtonCGOptions> {
     return o;
   }
 
-  protected direction(_f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): Float64Array {
+  protected *direction(_f: Tensor, flat: Tensor, g: Float64Array, state: NewtonState): HostSteps<Float64Array> {
     const o = this.paramGroups[0]!;
     const gNorm = norm64(g);
     const tol = o.cgTol === null ? Math.min(0.5, Math.sqrt(gNorm)) * gNorm : o.cgTol * gNorm;
@@ -275,7 +298,7 @@ export class NewtonCG extends SecondOrder<NewtonCGOptions> {
     let rr = dot64(r, r);
     state.cgIters = 0;
     for (let j = 0; j < o.cgMaxIter && Math.sqrt(rr) > tol; j++) {
-      const bd = this.hessianVector(flat, d).map((v, i) => v + o.damping * d[i]!);
+      const bd = (yield* this.hessianVector(flat, d)).map((v, i) => v + o.damping * d[i]!);
       const curvature = dot64(d, bd);
       state.cgIters = j + 1;
       if (!(curvature > 0)) return j === 0 ? g.map((v) => -v) : z;

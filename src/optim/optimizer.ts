@@ -182,6 +182,27 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   }
 
   /**
+   * `step(closure)` as a Promise, so code for every device can await any optimizer alike. The
+   * optimizers that read values on the host (LBFGS, Newton, NewtonCG) override it to await
+   * their readbacks (`await t.data()`, which WebGPU needs) and take an async closure; the others
+   * step synchronously, and refuse an async closure as `step()` does.
+   * @example
+   * const opt = new optim.Adam(model.parameters());
+   * await opt.stepAsync(() => { opt.zeroGrad(); const l = lossFn(); l.backward(); return l; });
+   */
+  async stepAsync<L = unknown>(closure?: () => L | PromiseLike<L>): Promise<L | undefined> {
+    return this.step(closure as (() => L) | undefined);
+  }
+
+  /** Run `body` between the step hooks, as `step()` runs `runStep` (for an awaiting `stepAsync`). */
+  protected async withStepHooks<T>(body: () => Promise<T>): Promise<T> {
+    for (const hook of [...this.preHooks.values()]) hook();
+    const out = await body();
+    for (const hook of [...this.postHooks.values()]) hook();
+    return out;
+  }
+
+  /**
    * The body of `step` between the hooks: evaluate the closure, then update each parameter that
    * has a gradient, group by group, through `updateParam`.
    */
