@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The gpu suites (test/gpu/{ops,training,optimizers,fusion,node-paths}.test.ts, test/nn/device.test.ts) on the two Node GPU paths, on Mesa's
+# The device suites (test/gpu/{ops,training,optimizers,fusion,node-paths}, test/nn/device, test/optim2/{device,device-wrappers,async-step}) on the two Node GPU paths, on Mesa's
 # llvmpipe software rasteriser when no GPU exists (docs/gpu.md, notes §2-§3):
 #   webgpu      WebGPU through Dawn (the `webgpu` devDependency), Dawn's OpenGL ES backend on EGL
 #   headlessgl  WebGL 1 through headless-gl (the `gl` package, gpu.js's optional dependency) under Xvfb
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 paths=("$@")
 [ ${#paths[@]} -eq 0 ] && paths=(webgpu headlessgl)
-suites=(test/gpu/ops.test.ts test/gpu/training.test.ts test/gpu/optimizers.test.ts test/gpu/fusion.test.ts test/gpu/node-paths.test.ts test/nn/device.test.ts)
+suites=(test/gpu/ops.test.ts test/gpu/training.test.ts test/gpu/optimizers.test.ts test/gpu/fusion.test.ts test/gpu/node-paths.test.ts test/nn/device.test.ts test/optim2/device.test.ts test/optim2/device-wrappers.test.ts test/optim2/async-step.test.ts)
 started=$SECONDS
 
 # Dawn dlopens the unversioned libEGL.so (libegl-dev) and renders with Mesa's llvmpipe (EGL + DRI);

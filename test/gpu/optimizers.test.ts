@@ -283,7 +283,10 @@ for (const dev of GPU_DEVICES) {
       await tg.gpu.synchronize();
       const after = tg.gpu.stats();
       expect([after.readbacks, after.hostFallbacks]).toEqual([before.readbacks, before.hostFallbacks]);
-      for (const [i, p] of got.params.entries()) expect(closeMismatch(await toHost(p), want.params[i]!, F32), `param ${i}`).toBeNull();
+      // Adam scales every gradient element to a step of about lr, so an element whose float32
+      // gradient (a sum over the batch of 64) cancels to near zero carries its relative error
+      // into an lr-sized step: 2.1e-6 = 2e-4·lr measured on WebGL2 (SwiftShader). atol is lr·1e-3.
+      for (const [i, p] of got.params.entries()) expect(closeMismatch(await toHost(p), want.params[i]!, { ...F32, atol: 1e-5 }), `param ${i}`).toBeNull();
     });
   });
 }

@@ -101,6 +101,30 @@ export const ERF_SRC = (x: string): string[] => [
   'return ax < 0.5 ? small : big;',
 ];
 
+/**
+ * sin or cos in float32 arithmetic without the GPU's builtins, whose error GLSL, Vulkan and WGSL
+ * only bound absolutely (2^-11 on [-π, π]; SwiftShader's WebGL2 sin was off by 1.5e-4 at 1.28):
+ * Cephes' sinf/cosf. |x| is reduced by multiples j of π/4 (j even) with a three-part Cody-Waite
+ * π/4 whose first part has few bits (so `j·DP1` is exact), then a degree-7 sine or degree-8
+ * cosine polynomial on [-π/4, π/4] is chosen by j mod 8. Accurate to a few float32 ulps for
+ * |x| below about 8192 (Cephes' range for the single-precision reduction).
+ */
+function sinCos(x: string, which: 'sin' | 'cos'): string[] {
+  return [
+    `const ax = Math.abs(${x});`,
+    'const j0 = Math.floor(ax * 1.2732395447351628);',
+    'const j = j0 + (j0 - 2 * Math.floor(j0 / 2));',
+    'const q = j - 8 * Math.floor(j / 8);',
+    'const r = ((ax - j * 0.78515625) - j * 2.4187564849853515625e-4) - j * 3.77489497744594108e-8;',
+    'const z = r * r;',
+    'const sp = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;',
+    'const cp = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1;',
+    ...(which === 'sin'
+      ? ['const v = q < 1 ? sp : (q < 3 ? cp : (q < 5 ? -sp : -cp));', `return ${x} < 0 ? -v : v;`]
+      : ['return q < 1 ? cp : (q < 3 ? -sp : (q < 5 ? -cp : sp));']),
+  ];
+}
+
 /** Statements that turn `x` into the unary result (last line returns). */
 export const UNARY_SRC: Record<UnaryOp, (x: string) => string[]> = {
   neg: (x) => [`return -${x};`],
@@ -123,8 +147,8 @@ export const UNARY_SRC: Record<UnaryOp, (x: string) => string[]> = {
   sqrt: (x) => [`return Math.sqrt(${x});`],
   rsqrt: (x) => [`return 1 / Math.sqrt(${x});`],
   square: (x) => [`return ${x} * ${x};`],
-  sin: (x) => [`return Math.sin(${x});`],
-  cos: (x) => [`return Math.cos(${x});`],
+  sin: (x) => sinCos(x, 'sin'),
+  cos: (x) => sinCos(x, 'cos'),
   // tanh = -expm1(-2|x|) / (2 + expm1(-2|x|)), signed: accurate near 0, no overflow.
   tanh: (x) => [`const t = -2 * Math.abs(${x});`, `const e = ${expm1('t')};`, `const y = -e / (2 + e);`, `return ${x} < 0 ? -y : y;`],
   sigmoid: (x) => [`return 1 / (1 + Math.exp(-${x}));`],
