@@ -90,11 +90,17 @@ function mlpStep(device: Device, force: Force): () => unknown {
  * `optim.SGD` with momentum. On the device, Linear + ReLU is one fused kernel and the last Linear
  * one addmm.
  */
-function nnMlpStep(device: Device, force: Force): () => unknown {
+function nnMlpStep(device: Device, force: Force, hidden: readonly number[] = [128], batch = 64): () => unknown {
   tg.manualSeed(0);
-  const model = new tg.nn.Sequential(new tg.nn.Linear(784, 128), new tg.nn.ReLU(), new tg.nn.Linear(128, 10)).to(device);
-  const x = tg.randn([64, 784], { device });
-  const y = tg.randint(0, 10, [64]).to(device);
+  const sizes = [784, ...hidden, 10];
+  const layers: tg.nn.TensorModule[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(new tg.nn.Linear(sizes[i]!, sizes[i + 1]!));
+    if (i + 2 < sizes.length) layers.push(new tg.nn.ReLU());
+  }
+  const model = new tg.nn.Sequential(...layers).to(device);
+  const x = tg.randn([batch, 784], { device });
+  const y = tg.randint(0, 10, [batch]).to(device);
   const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
   return () => {
     const loss = tg.scope(() => {
@@ -154,6 +160,9 @@ async function benchHere(backend: GpuBackendKind | null, time: number, sizes: re
   }
   await add('mlp step 784-128-10', 'batch=64', mlpStep(device, force));
   await add('mlp step 784-128-10 (nn.Sequential, fused)', 'batch=64', nnMlpStep(device, force));
+  // The issue's GPU target case (784-512-512-10, batch 256: the CPU suite's largest MLP step);
+  // gpu.js's JavaScript mode is skipped (minutes per step).
+  if (backend !== 'cpu') await add('mlp step 784-512-512-10 (nn.Sequential, fused)', 'batch=256', nnMlpStep(device, force, [512, 512], 256), 1);
   if (backend) tg.gpu.shutdown();
   return rows;
 }
