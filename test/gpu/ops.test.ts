@@ -84,6 +84,29 @@ describeEachDevice('reductions and softmax', (dev) => {
 
   it('softmax, logSoftmax and logsumexp (values and gradients)', async () => {
     await checkOnDevice(dev, [{ shape: [5, 7], lo: -4, hi: 4 }], (x) => [x.softmax(1), x.logSoftmax(-1), x.logsumexp(1), x.softmax(0)], {}, { grad: true });
+    // strided (transposed) and 3-D inputs, several logsumexp axes, large logits (the shift)
+    await checkOnDevice(dev, [{ shape: [4, 3, 6], lo: -60, hi: 60 }], (x) => [x.transpose(0, 2).softmax(1), x.logSoftmax(1), x.logsumexp([0, 2]), x.logsumexp(2, true)], {}, { grad: true });
+  });
+
+  it('softmax and logSoftmax are two kernels on the device, logsumexp one; -inf logits as the CPU', async () => {
+    const rows = [[1, 2, 3], [0, -Infinity, 5]];
+    const x = tg.tensor(rows, { device: dev.device });
+    for (const f of [(t: Tensor) => t.softmax(1), (t: Tensor) => t.logSoftmax(1), (t: Tensor) => t.logsumexp(1)]) {
+      const want = Array.from(f(tg.tensor(rows)).dataSync());
+      const got = Array.from(await f(x).data());
+      got.forEach((v, i) => (Number.isFinite(want[i]!) ? expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5) : expect(v).toBe(want[i])));
+    }
+    if (dev.device !== 'gpu') return;
+    const y = tg.randn([64, 10]).to('gpu');
+    const launches = (f: () => Tensor) => {
+      f();
+      const before = tg.gpu.stats().launches;
+      f();
+      return tg.gpu.stats().launches - before;
+    };
+    expect(launches(() => y.softmax(1))).toBe(2);
+    expect(launches(() => y.logSoftmax(1))).toBe(2);
+    expect(launches(() => y.logsumexp(1))).toBe(1);
   });
 
   it('variance, norms and a reduction over a transposed view', async () => {

@@ -4,7 +4,7 @@
  */
 import { backendOf } from '../../tensor/backend/device.js';
 import { noGrad } from '../grad-mode.js';
-import { where, type Tensor } from '../../tensor/tensor.js';
+import { Tensor, where } from '../../tensor/tensor.js';
 import { defineOp } from '../function.js';
 
 /** The detached row max, zeroed where infinite so `x - m` never makes NaN from inf - inf. */
@@ -46,8 +46,9 @@ export const logsumexp = defineOp<{ axes: readonly number[]; keptShape: readonly
   saves: 'all',
   forward: ([x], { axes, keepdim }) =>
     noGrad(() => {
-      const m = shift(x!, axes);
-      const out = x!.sub(m).exp().sum(axes, true).log().add(m);
+      const fused = backendOf(x!).logsumexp?.(x!, axes);
+      const m = fused ? null : shift(x!, axes);
+      const out = fused ? Tensor.fromView(fused) : x!.sub(m!).exp().sum(axes, true).log().add(m!);
       return keepdim ? out : out.squeeze(axes);
     }),
   // grad_input = g * exp(x - result)

@@ -97,6 +97,11 @@ export interface Backend {
    */
   softmax?(x: View, axis: number, log: boolean): View | null;
   /**
+   * Optional fused logsumexp over `axes` (reduced dims kept as size 1), with the composite
+   * forward's shift by the row max; null where the backend has no kernel for this input.
+   */
+  logsumexp?(x: View, axes: readonly number[]): View | null;
+  /**
    * Optional `x <= threshold ? 0 : grad` (PyTorch's threshold_backward: relu's gradient from its
    * result) for equal shapes and dtypes; null where the backend has no kernel for this layout
    * (the op then composes `where`).

@@ -201,6 +201,22 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return deviceView(launch(spec, [x]), x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
     },
 
+    softmax(x, axis, log) {
+      if (onHost([x], x.dtype) || x.dtype !== 'float32' || numel(x.shape) === 0) return null;
+      checkSize(x.shape);
+      const [lx] = args([x]);
+      const stats = deviceView(launch(K.rowStats(lx!, [axis], 'stats'), [x]), [2 * (numel(x.shape) / x.shape[axis]!)], 'float32');
+      const out = deviceView(launch(K.softmaxFromStats(lx!, [axis], log), [x, stats]), x.shape, 'float32');
+      (stats.storage as GpuStorage).dispose();
+      return out;
+    },
+
+    logsumexp(x, axes) {
+      if (onHost([x], x.dtype) || x.dtype !== 'float32' || numel(x.shape) === 0) return null;
+      const [lx] = args([x]);
+      return deviceView(launch(K.rowStats(lx!, axes, 'lse'), [x]), x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), 'float32');
+    },
+
     matmul(a, b) {
       if (onHost([a, b], a.dtype)) return onCpu([a, b], ([x, y]) => cpuBackend.matmul(x!, y!));
       const r = a.shape.length;

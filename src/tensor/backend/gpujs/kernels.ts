@@ -252,6 +252,75 @@ export function reduce(op: ReduceOp, x: ArgLayout, axes: readonly number[]): Ker
   };
 }
 
+/**
+ * Row statistics of `x` over `axes` for softmax and logSoftmax (`mode` 'stats'): two segments of
+ * the kept shape's size, `[shift | sum]`, the row max (0 where it is not finite, as the composite
+ * forward's shift) and Σ exp(x − shift); or (`mode` 'lse') logsumexp itself, log(sum) + shift.
+ * One thread per row (per segment), two passes over the row with constant bounds.
+ */
+export function rowStats(x: ArgLayout, axes: readonly number[], mode: 'stats' | 'lse'): KernelSpec {
+  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const rows = numel(outShape);
+  return {
+    key: `rowstats|${mode}|${axes.join(',')}|${sig(x)}`,
+    length: mode === 'stats' ? 2 * rows : rows,
+    source: () => {
+      let open = '';
+      for (const d of axes) open += `for (let j${d} = 0; j${d} < ${x.shape[d]}; j${d}++) { `;
+      const close = '} '.repeat(axes.length);
+      const at = `a[${['base', ...axes.filter((d) => x.strides[d] !== 0).map((d) => `j${d} * ${x.strides[d]}`)].join(' + ')}]`;
+      return fn(['a'], [
+        'const i = this.thread.x;',
+        ...(mode === 'stats' ? ['let k = 0;', `if (i >= ${rows}) { k = 1; }`, `const r = i - k * ${rows};`] : ['const r = i;']),
+        ...decode(outShape, 'r', 'c'),
+        `const base = ${index(x, (d) => `c${d}`, kept)};`,
+        'let m = a[base];',
+        `${open}m = Math.max(m, ${at}); ${close}`,
+        `const sh = Math.abs(m) <= ${MAX_F32} ? m : 0;`,
+        ...(mode === 'stats' ? ['if (k == 0) { return sh; }'] : []),
+        'let s = 0;',
+        `${open}s = s + Math.exp(${at} - sh); ${close}`,
+        mode === 'stats' ? 'return s;' : 'return Math.log(s) + sh;',
+      ]);
+    },
+  };
+}
+
+/**
+ * softmax (`exp(x − shift) / sum`) or logSoftmax (`(x − shift) − log(sum)`) of `x` over `axes`
+ * from `rowStats`' `[shift | sum]` (argument `st`), elementwise: the composite forward's formulas.
+ */
+export function softmaxFromStats(x: ArgLayout, axes: readonly number[], log: boolean): KernelSpec {
+  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const rows = numel(outShape);
+  const rowStrides = contiguousOf(outShape).map((st, d) => (axes.includes(d) ? 0 : st));
+  const row: ArgLayout = { shape: x.shape, strides: rowStrides, offset: 0, length: 2 * rows };
+  return {
+    key: `softmax|${log}|${axes.join(',')}|${sig(x)}`,
+    length: numel(x.shape),
+    source: () =>
+      fn(['a', 'st'], [
+        'const i = this.thread.x;',
+        ...decode(x.shape, 'i', 'c'),
+        `const r = ${index(row, (d) => `c${d}`)};`,
+        `const v = a[${index(x, (d) => `c${d}`)}] - st[r];`,
+        log ? `return v - Math.log(st[r + ${rows}]);` : `return Math.exp(v) / st[r + ${rows}];`,
+      ]),
+  };
+}
+
+/** Row-major strides of `shape`. */
+function contiguousOf(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = acc;
+    acc *= shape[d]!;
+  }
+  return out;
+}
+
 /** Index of the first max/min along `axis` (kept as size 1). */
 export function argReduce(op: ArgReduceOp, x: ArgLayout, axis: number): KernelSpec {
   const outShape = x.shape.map((d, i) => (i === axis ? 1 : d));
