@@ -107,6 +107,11 @@ describeEachDevice('reductions and softmax', (dev) => {
     expect(launches(() => y.softmax(1))).toBe(2);
     expect(launches(() => y.logSoftmax(1))).toBe(2);
     expect(launches(() => y.logsumexp(1))).toBe(1);
+    // relu's backward (threshold_backward) is one kernel too
+    const w = tg.randn([64, 10]).to('gpu').requiresGrad_();
+    const r = w.relu();
+    const g = tg.randn([64, 10]).to('gpu');
+    expect(launches(() => tg.autograd.grad(r, w, { gradOutputs: g, retainGraph: true })[0]!)).toBe(1);
   });
 
   it('variance, norms and a reduction over a transposed view', async () => {

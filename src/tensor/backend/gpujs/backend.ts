@@ -201,6 +201,12 @@ export function createGpuBackend(rt: Runtime, opts: GpuBackendOptions): GpuBacke
       return deviceView(launch(spec, [x]), x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
     },
 
+    thresholdBackward(g, x, threshold) {
+      if (onHost([g, x], g.dtype) || !Number.isFinite(threshold)) return null;
+      // NOTE: NaN in x compares false and keeps g, as the composite where(x <= t, 0, g) does.
+      return ew(`tb:${threshold}`, g.shape, [g, x], g.dtype, (v) => [`return ${v[1]} <= ${threshold} ? 0 : ${v[0]};`]);
+    },
+
     softmax(x, axis, log) {
       if (onHost([x], x.dtype) || x.dtype !== 'float32' || numel(x.shape) === 0) return null;
       checkSize(x.shape);
