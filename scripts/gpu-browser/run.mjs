@@ -23,26 +23,21 @@ const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const out = mkdtempSync(join(tmpdir(), 'tg-gpu-browser-'));
 const started = performance.now();
-await build({
-  entryPoints: [join(here, 'suite.ts')],
+/** esbuild options of a page bundle: `name`.ts here to `name`.js in `out`. */
+const bundle = (name) => ({
+  entryPoints: [join(here, `${name}.ts`)],
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  outfile: join(out, 'suite.js'),
+  outfile: join(out, `${name}.js`),
   external: ['node:*', 'gpu.js', 'webgpu'],
   logLevel: 'warning',
 });
+await build(bundle('suite'));
 const testDevices = resolve(here, '../../test/gpu/devices.js');
 await build({
-  entryPoints: [join(here, 'vitest-suites.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  outfile: join(out, 'vitest-suites.js'),
-  external: ['node:*', 'gpu.js', 'webgpu'],
-  logLevel: 'warning',
+  ...bundle('vitest-suites'),
   // package.json says "sideEffects": false (true of src/); test files register suites on import.
   ignoreAnnotations: true,
   plugins: [{

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import * as tg from '../../src/index.js';
 import type { GpuBackendKind, GpuInitOptions, Tensor } from '../../src/index.js';
 import { closeMismatch } from '../helpers/close.js';
-import type { DeviceCase } from './devices.js';
+import type { DeviceCase } from './describe-devices.js';
 
 /**
  * Start the gpu device: a backend name puts every tensor on the device (hostThreshold 0), so even

@@ -13,25 +13,11 @@
  * skipped with its reason printed. headless-gl and Dawn's OpenGL ES backend cannot share a
  * process (notes §3), so one test process runs at most one of them (the first that starts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../src/index.js';
-import type { Device, GpuBackendKind, GpuInitOptions } from '../../src/index.js';
-import { useGpu } from './check.js';
+import { deviceDescribers, type DeviceCase } from './describe-devices.js';
 
-export interface DeviceCase {
-  readonly name: string;
-  readonly device: Device;
-  /** How `tg.gpu.init()` starts device 'gpu' for this case (hostThreshold 0: every tensor on the device). */
-  readonly init?: GpuInitOptions & { readonly backend: GpuBackendKind };
-  /** The gpu.js kernel class every kernel must run as. */
-  readonly kernelClass?: string;
-  /** Whether results are float32 computed in float32 (looser tolerances than the CPU's). */
-  readonly float32Kernels: boolean;
-  /** Whether `dataSync()`, `item()` and `toArray()` work (not on WebGPU: `await t.data()`). */
-  readonly syncReadback: boolean;
-  /** Why the device cannot run here; undefined when it runs. */
-  readonly skip?: string;
-}
+export type { DeviceCase, EachDeviceOptions } from './describe-devices.js';
+
 
 const CANDIDATES: readonly DeviceCase[] = [
   { name: 'cpu', device: 'cpu', float32Kernels: false, syncReadback: true },
@@ -88,42 +74,5 @@ export const DEVICES: readonly DeviceCase[] = await resolveDevices();
 /** The gpu devices that run here (for suites written for device 'gpu' only, reading asynchronously). */
 export const GPU_DEVICES: readonly DeviceCase[] = DEVICES.filter((d) => d.device === 'gpu');
 
-/** `describe` a suite for one gpu device: start it before, check the kernel class and shut it down after. */
-export function describeGpu(title: string, dev: DeviceCase, fn: () => void): void {
-  if (dev.skip) {
-    describe.skip(`${title} [${dev.name}] (skipped: ${dev.skip})`, fn);
-    return;
-  }
-  describe(`${title} [${dev.name}]`, () => {
-    beforeAll(async () => useGpu(dev.init!));
-    afterAll(() => tg.gpu.shutdown());
-    fn();
-    it(`ran every kernel as ${dev.kernelClass}`, async () => {
-      await tg.gpu.synchronize();
-      const stats = tg.gpu.stats();
-      expect(Object.keys(stats.kernelClasses)).toEqual([dev.kernelClass]);
-      expect(stats.launches).toBeGreaterThan(0);
-    });
-  });
-}
-
-export interface EachDeviceOptions {
-  /** Only these devices (by name). */
-  readonly only?: readonly string[];
-  /** The suite reads every value with `await t.data()`, so it runs on WebGPU too. */
-  readonly asyncReadback?: boolean;
-}
-
-/**
- * Run `fn` once per device (or per device named in `opts`, an array being `only`). Devices
- * without synchronous readback (WebGPU) join only suites declared `asyncReadback`.
- */
-export function describeEachDevice(title: string, fn: (dev: DeviceCase) => void, opts: EachDeviceOptions | readonly string[] = {}): void {
-  const { only, asyncReadback = false }: EachDeviceOptions = Array.isArray(opts) ? { only: opts as readonly string[] } : (opts as EachDeviceOptions);
-  for (const dev of DEVICES) {
-    if (only && !only.includes(dev.name)) continue;
-    if (!dev.syncReadback && !asyncReadback) continue;
-    if (dev.device === 'gpu') describeGpu(title, dev, () => fn(dev));
-    else describe(`${title} [${dev.name}]`, () => fn(dev));
-  }
-}
+/** `describe` a suite for one gpu device (start it before, check the kernel class, shut it down after), or once per device here. */
+export const { describeGpu, describeEachDevice } = deviceDescribers(DEVICES);

@@ -9,6 +9,7 @@
  */
 import type { ArgReduceOp, BinaryOp, FusedActivation, ReduceOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
+import { contiguousStrides } from '../../shape.js';
 
 /** A strided view into a flat device buffer of `length` elements. */
 export interface ArgLayout {
@@ -294,7 +295,7 @@ export function rowStats(x: ArgLayout, axes: readonly number[], mode: 'stats' | 
 export function softmaxFromStats(x: ArgLayout, axes: readonly number[], log: boolean): KernelSpec {
   const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const rows = numel(outShape);
-  const rowStrides = contiguousOf(outShape).map((st, d) => (axes.includes(d) ? 0 : st));
+  const rowStrides = contiguousStrides(outShape).map((st, d) => (axes.includes(d) ? 0 : st));
   const row: ArgLayout = { shape: x.shape, strides: rowStrides, offset: 0, length: 2 * rows };
   return {
     key: `softmax|${log}|${axes.join(',')}|${sig(x)}`,
@@ -308,17 +309,6 @@ export function softmaxFromStats(x: ArgLayout, axes: readonly number[], log: boo
         log ? `return v - Math.log(st[r + ${rows}]);` : `return Math.exp(v) / st[r + ${rows}];`,
       ]),
   };
-}
-
-/** Row-major strides of `shape`. */
-function contiguousOf(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = acc;
-    acc *= shape[d]!;
-  }
-  return out;
 }
 
 /** Index of the first max/min along `axis` (kept as size 1). */
