@@ -116,6 +116,14 @@ function adoptState(be: GpuBackend, h: Handle, shape: readonly number[], old: re
   return fresh;
 }
 
+/**
+ * The parameter's state after a step: `s` updated in place with `fields` (PyTorch keeps one state
+ * object per parameter, which `stateDict` reads), or `fields` on the first step.
+ */
+function renewState<S extends object>(s: S | undefined, fields: S): S {
+  return s ? Object.assign(s, fields) : fields;
+}
+
 /** SGD (`sgdUpdate`) on the device: one kernel without momentum, else the buffer's and the parameter's. */
 export function sgdStepOnDevice(p: Tensor, grad: Tensor, s: SGDState | undefined, o: SGDOptions): SGDState {
   const be = gpuBackend(p);
@@ -161,12 +169,7 @@ export function adamStepOnDevice(p: Tensor, grad: Tensor, s: AdamState | undefin
   groups.forEach((g, i) => adoptState(be, handles[i]!, p.shape, g.map((k) => old?.[k])).forEach((t, j) => (next[g[j]!] = t)));
   const paramOps = { p: ops['p']!, m: operand(be, next.m!), vhat: operand(be, o.amsgrad ? next.vmax! : next.v!) };
   writeParam(be, p, run(be, OK.adamParam(p.shape, paramOps, decoupled), paramOps, numbers));
-  const state: AdamState = s ?? { step, expAvg: next.m!, expAvgSq: next.v! };
-  state.step = step;
-  state.expAvg = next.m!;
-  state.expAvgSq = next.v!;
-  if (next.vmax) state.maxExpAvgSq = next.vmax;
-  return state;
+  return renewState(s, { step, expAvg: next.m!, expAvgSq: next.v!, ...(next.vmax && { maxExpAvgSq: next.vmax }) });
 }
 
 /**
@@ -205,12 +208,7 @@ export function rmspropStepOnDevice(p: Tensor, grad: Tensor, s: RMSpropState | u
   const paramOps: Record<string, DeviceOperand> = { p: ops['p']!, g: ops['g']! };
   for (const k of segments) paramOps[k] = operand(be, next[k]);
   writeParam(be, p, run(be, OK.rmspropParam(p.shape, paramOps, flags), paramOps, numbers));
-  const state: RMSpropState = s ?? { step: 0, squareAvg: next.sq, ...(momentum && { momentumBuffer: next.buf }), ...(o.centered && { gradAvg: next.ga }) };
-  state.step += 1;
-  state.squareAvg = next.sq;
-  if (momentum) state.momentumBuffer = next.buf;
-  if (o.centered) state.gradAvg = next.ga;
-  return state;
+  return renewState(s, { step: (s?.step ?? 0) + 1, squareAvg: next.sq, ...(momentum && { momentumBuffer: next.buf }), ...(o.centered && { gradAvg: next.ga }) });
 }
 
 /** Adagrad (`adagradUpdate`) on the device: the sum's kernel, then the parameter's. */
@@ -224,10 +222,7 @@ export function adagradStepOnDevice(p: Tensor, grad: Tensor, s: AdagradState | u
   const next = packedState(be, p, ops, ['sum'], old, () => OK.adagradState(p.shape, ops, flags, old === null), numbers);
   const paramOps = { p: ops['p']!, g: ops['g']!, sum: operand(be, next.sum) };
   writeParam(be, p, run(be, OK.adagradParam(p.shape, paramOps, flags), paramOps, numbers));
-  const state: AdagradState = s ?? { step, sum: next.sum };
-  state.step = step;
-  state.sum = next.sum;
-  return state;
+  return renewState(s, { step, sum: next.sum });
 }
 
 /** Adamax (`adamaxUpdate`) on the device: the packed state's kernel (expAvg, expInf), then the parameter's. */
@@ -242,11 +237,7 @@ export function adamaxStepOnDevice(p: Tensor, grad: Tensor, s: AdamaxState | und
   const next = packedState(be, p, ops, ['m', 'u'] as const, old, (g) => OK.adamaxState(p.shape, ops, flags, old === null, g), numbers);
   const paramOps = { p: ops['p']!, m: operand(be, next.m), u: operand(be, next.u) };
   writeParam(be, p, run(be, OK.adamaxParam(p.shape, paramOps), paramOps, numbers));
-  const state: AdamaxState = s ?? { step, expAvg: next.m, expInf: next.u };
-  state.step = step;
-  state.expAvg = next.m;
-  state.expInf = next.u;
-  return state;
+  return renewState(s, { step, expAvg: next.m, expInf: next.u });
 }
 
 /** The Adam-shaped state (expAvg, expAvgSq) that NAdam and RAdam keep, written by `adamState`. */
@@ -263,8 +254,8 @@ export function nadamStepOnDevice(p: Tensor, grad: Tensor, s: NAdamState | undef
   const be = gpuBackend(p);
   const [beta1, beta2] = o.betas;
   const step = (s?.step ?? 0) + 1;
-  const muProduct = (s?.muProduct ?? 1) * nadamMu(beta1, step, o.momentumDecay);
   const mu = nadamMu(beta1, step, o.momentumDecay);
+  const muProduct = (s?.muProduct ?? 1) * mu;
   const muNext = nadamMu(beta1, step + 1, o.momentumDecay);
   const decoupled = o.decoupledWeightDecay && o.weightDecay !== 0;
   const flags: OK.AdamFlags = { maximize: o.maximize, coupledDecay: !o.decoupledWeightDecay && o.weightDecay !== 0, amsgrad: false };
@@ -276,12 +267,7 @@ export function nadamStepOnDevice(p: Tensor, grad: Tensor, s: NAdamState | undef
   const next = adamMoments(be, p, ops, s, flags, numbers);
   const paramOps = { p: ops['p']!, g: ops['g']!, m: operand(be, next.m), v: operand(be, next.v) };
   writeParam(be, p, run(be, OK.nadamParam(p.shape, paramOps, flags, decoupled), paramOps, numbers));
-  const state: NAdamState = s ?? { step, muProduct, expAvg: next.m, expAvgSq: next.v };
-  state.step = step;
-  state.muProduct = muProduct;
-  state.expAvg = next.m;
-  state.expAvgSq = next.v;
-  return state;
+  return renewState(s, { step, muProduct, expAvg: next.m, expAvgSq: next.v });
 }
 
 /** RAdam (`radamUpdate`) on the device: Adam's state kernel, then RAdam's (rectified or not) parameter kernel. */
@@ -303,11 +289,7 @@ export function radamStepOnDevice(p: Tensor, grad: Tensor, s: RAdamState | undef
   const next = adamMoments(be, p, ops, s, flags, numbers);
   const paramOps = { p: ops['p']!, m: operand(be, next.m), v: operand(be, next.v) };
   writeParam(be, p, run(be, OK.radamParam(p.shape, paramOps, decoupled, rectified), paramOps, numbers));
-  const state: RAdamState = s ?? { step, expAvg: next.m, expAvgSq: next.v };
-  state.step = step;
-  state.expAvg = next.m;
-  state.expAvgSq = next.v;
-  return state;
+  return renewState(s, { step, expAvg: next.m, expAvgSq: next.v });
 }
 
 /**
@@ -324,11 +306,7 @@ export function adadeltaStepOnDevice(p: Tensor, grad: Tensor, s: AdadeltaState |
   const hp = run(be, OK.adadeltaParam(p.shape, ops, flags, old === null), ops, numbers);
   const next = packedState(be, p, ops, ['sq', 'acc'] as const, old, (g) => OK.adadeltaState(p.shape, ops, flags, old === null, g), numbers);
   writeParam(be, p, hp);
-  const state: AdadeltaState = s ?? { step: 0, squareAvg: next.sq, accDelta: next.acc };
-  state.step += 1;
-  state.squareAvg = next.sq;
-  state.accDelta = next.acc;
-  return state;
+  return renewState(s, { step: (s?.step ?? 0) + 1, squareAvg: next.sq, accDelta: next.acc });
 }
 
 /**
@@ -345,11 +323,8 @@ export function asgdStepOnDevice(p: Tensor, grad: Tensor, s: ASGDState | undefin
   const ops: Record<string, DeviceOperand> = { p: operand(be, p), g: operand(be, grad) };
   const next = packedState(be, p, ops, ['ax'], old, () => OK.asgdState(p.shape, ops, flags, old === null, mu !== 1), numbers);
   writeParam(be, p, run(be, OK.asgdParam(p.shape, ops, flags), ops, numbers));
-  const state: ASGDState = s ?? { step: 0, eta, mu, ax: next.ax };
-  state.step += 1;
-  state.ax = next.ax;
-  Object.assign(state, asgdSchedule(state.step, o));
-  return state;
+  const step = (s?.step ?? 0) + 1;
+  return renewState(s, { step, ax: next.ax, ...asgdSchedule(step, o) });
 }
 
 /** Rprop (`rpropUpdate`) on the device: the packed state's kernel (prev, stepSize), then the parameter's. */
@@ -363,9 +338,5 @@ export function rpropStepOnDevice(p: Tensor, grad: Tensor, s: RpropState | undef
   const next = packedState(be, p, ops, ['prev', 'ss'] as const, old, (g) => OK.rpropState(p.shape, ops, o.maximize, old === null, g), numbers);
   const paramOps = { p: ops['p']!, prev: operand(be, next.prev), ss: operand(be, next.ss) };
   writeParam(be, p, run(be, OK.rpropParam(p.shape, paramOps), paramOps, numbers));
-  const state: RpropState = s ?? { step: 0, prev: next.prev, stepSize: next.ss };
-  state.step += 1;
-  state.prev = next.prev;
-  state.stepSize = next.ss;
-  return state;
+  return renewState(s, { step: (s?.step ?? 0) + 1, prev: next.prev, stepSize: next.ss });
 }
