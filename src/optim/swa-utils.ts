@@ -3,7 +3,7 @@
  * the averaging functions, `updateBn` and the `SWALR` scheduler.
  */
 import { noGrad } from '../autograd/grad-mode.js';
-import { Module, type AnyModule, type IncompatibleKeys, type RemovableHandle, type StateDict } from '../nn/module.js';
+import { Module, type AnyModule, type IncompatibleKeys, type StateDict } from '../nn/module.js';
 import { BatchNormBase } from '../nn/norm.js';
 import { Parameter, isParameter } from '../nn/parameter.js';
 import type { Device } from '../tensor/backend/backend.js';
@@ -289,19 +289,11 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: M
   if (momenta.size === 0) return;
   const wasTraining = model.training;
   model.train();
-  const hooks: RemovableHandle[] = [];
   for (const m of momenta.keys()) {
-    // NOTE: `momentum` is readonly on BatchNormBase; update_bn swaps it for a cumulative average.
+    // NOTE: `momentum` is readonly on BatchNormBase; update_bn swaps it for a cumulative average
+    // (off the CPU, BatchNorm takes 1/batches seen as a device tensor: nothing is read back).
     Object.assign(m, { momentum: null });
     noGrad(() => m.numBatchesTracked?.mul_(0));
-    const tracked = m.numBatchesTracked;
-    if (tracked && tracked.device !== 'cpu') {
-      // Off the CPU the cumulative average's 1/(batches seen) would be read back from
-      // `numBatchesTracked` (item()) at each forward; count the forwards on the host instead
-      // (the buffer restarts at 0 above) and pass the same factor as an explicit momentum.
-      let seen = 0;
-      hooks.push(m.registerForwardPreHook(() => void Object.assign(m, { momentum: 1 / ++seen })));
-    }
   }
   try {
     noGrad(() => {
@@ -313,7 +305,6 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: M
       }
     });
   } finally {
-    for (const h of hooks) h.remove();
     for (const [m, momentum] of momenta) Object.assign(m, { momentum });
     model.train(wasTraining);
   }

@@ -3,7 +3,7 @@
  * instead of a dozen tensor ops. The SIMD kernel and the plain fallback compute the same float32
  * operations in the same order (torch.optim.Adam's single-tensor path), so they agree bit for bit.
  */
-import { arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
+import { addressOrCopy, arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Options of {@link adamStepF32}; names follow `torch.optim.Adam`. */
 export interface AdamStepOptions {
@@ -74,16 +74,8 @@ function adamWasm(rt: WasmRuntime, param: Float32Array, grad: Float32Array, expA
   const resident = [param, expAvg, expAvgSq, vmax ?? param].map((a) => residentAddress(rt, a));
   if (resident.every((a) => a !== null)) {
     const [pp, pm, pv, px] = resident as [number, number, number, number];
-    let pg = residentAddress(rt, grad);
-    try {
-      if (pg === null) {
-        pg = arena.alloc(n * 4);
-        arena.f32.set(grad, pg / 4);
-      }
-    } catch (e) {
-      if (e instanceof WasmOutOfMemory) return false;
-      throw e;
-    }
+    const pg = addressOrCopy(rt, grad);
+    if (pg === null) return false;
     const n4 = n & ~3;
     rt.kernels['adam']!(pp, pg, pm, pv, vmax ? px : 0, n4, s.omb1, s.beta2, s.omb2, s.wd, s.decay, s.stepSize, s.bc2Sqrt, s.eps, s.gSign, flags);
     if (n4 < n) adamPlain(param.subarray(n4), grad.subarray(n4), expAvg.subarray(n4), expAvgSq.subarray(n4), vmax?.subarray(n4), s, flags);

@@ -251,21 +251,25 @@ export class Heap {
   }
 }
 
-const heaps = new WeakMap<WasmRuntime, Heap>();
+/** `make(rt)` once per runtime, then the same object (memoised in a WeakMap). */
+function perRuntime<T>(make: (rt: WasmRuntime) => T): (rt: WasmRuntime) => T {
+  const made = new WeakMap<WasmRuntime, T>();
+  return (rt) => {
+    let v = made.get(rt);
+    if (v === undefined) {
+      v = make(rt);
+      made.set(rt, v);
+    }
+    return v;
+  };
+}
 
 /**
  * The heap of a runtime (one per runtime).
  * @example
  * heapOf(rt).alloc(1024);
  */
-export function heapOf(rt: WasmRuntime): Heap {
-  let h = heaps.get(rt);
-  if (!h) {
-    h = new Heap(rt);
-    heaps.set(rt, h);
-  }
-  return h;
-}
+export const heapOf: (rt: WasmRuntime) => Heap = perRuntime((rt) => new Heap(rt));
 
 /** Every `SharedArrayBuffer` object a runtime's memory has handed out (one per growth). */
 const memoryBuffers = new WeakMap<ArrayBufferLike, WasmRuntime>();
@@ -425,18 +429,29 @@ export class Arena {
     return this.f32View;
   }
 }
-const arenas = new WeakMap<WasmRuntime, Arena>();
-
 /**
  * The arena of a runtime (one per runtime; operations are synchronous, so one suffices).
  * @example
  * arenaOf(rt).reset();
  */
-export function arenaOf(rt: WasmRuntime): Arena {
-  let a = arenas.get(rt);
-  if (!a) {
-    a = new Arena(rt);
-    arenas.set(rt, a);
+export const arenaOf: (rt: WasmRuntime) => Arena = perRuntime((rt) => new Arena(rt));
+
+/**
+ * The address a kernel reads `a` at: in place when it is resident in the wasm memory, else a copy
+ * in the (reset) arena; null when the arena cannot hold the copy.
+ * @example
+ * const at = addressOrCopy(rt, grad); // the fused optimizer kernels' gradient operand
+ */
+export function addressOrCopy(rt: WasmRuntime, a: Float32Array): number | null {
+  const at = residentAddress(rt, a);
+  if (at !== null) return at;
+  const arena = arenaOf(rt);
+  try {
+    const copy = arena.alloc(a.length * 4);
+    arena.f32.set(a, copy / 4);
+    return copy;
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return null;
+    throw e;
   }
-  return a;
 }

@@ -4,7 +4,7 @@
  * same order, so they agree bit for bit.
  */
 import { SGD_FLAGS } from './optim-kernels.js';
-import { arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
+import { addressOrCopy, arenaOf, residentAddress, WasmOutOfMemory, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Options of {@link sgdStepF32}; names follow `torch.optim.SGD`. */
 export interface SGDStepOptions {
@@ -67,16 +67,8 @@ function sgdWasm(rt: WasmRuntime, param: Float32Array, grad: Float32Array, buf: 
   const pAt = residentAddress(rt, param);
   const bAt = buf ? residentAddress(rt, buf) : 0;
   if (pAt !== null && bAt !== null) {
-    let gAt = residentAddress(rt, grad);
-    try {
-      if (gAt === null) {
-        gAt = arena.alloc(n * 4);
-        arena.f32.set(grad, gAt / 4);
-      }
-    } catch (e) {
-      if (e instanceof WasmOutOfMemory) return false;
-      throw e;
-    }
+    const gAt = addressOrCopy(rt, grad);
+    if (gAt === null) return false;
     // Whole vectors in place (a kernel never writes past an array's end), the tail in float32 JS.
     const n4 = n & ~3;
     rt.kernels['sgd']!(pAt, gAt, bAt, n4, s.gSign, s.wd, s.momentum, s.omd, s.negLr, flags);
